@@ -1,0 +1,181 @@
+// Builds a whole jobcast server from a Config: store, spool, worker pool, job
+// service, HTTP routes. main.ts runs it as a process; tests run it in-process.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, type Config } from './config.js';
+import { createTokenCheck } from './http/auth.js';
+import { ConnectionLimits } from './http/connection-limits.js';
+import { jobRoutes } from './http/job-routes.js';
+import { createRouter } from './http/router.js';
+import { Spool } from './http/spool.js';
+import { sseRoutes } from './http/sse-route.js';
+import { staticRoutes } from './http/static-routes.js';
+import { ReadinessProbe } from './http/readiness.js';
+import { systemRoutes } from './http/system-routes.js';
+import { Hub, type HubOptions } from './hub/hub.js';
+import { EventBus } from './jobs/event-bus.js';
+import { JobService } from './jobs/job-service.js';
+import { RetentionSweeper } from './jobs/retention.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+import { ProcessorPool } from './workers/pool.js';
+import { loadProcessorRegistry } from './workers/registry.js';
+import { attachWsTransport } from './transport/ws-transport.js';
+import { isFinalStatus, type Snapshot } from './protocol/types.js';
+
+export interface RunningServer {
+  /** `http://host:port`, with the port actually bound (useful with --port 0). */
+  readonly url: string;
+  readonly port: number;
+  readonly config: Config;
+  readonly service: JobService;
+  readonly store: Store;
+  readonly hub: Hub;
+  readonly logger: Logger;
+  /** Graceful stop (SPEC 7): refuse uploads, let running files finish within --shutdown-grace, requeue the rest. */
+  close(): Promise<void>;
+}
+
+/** Knobs that are not settings: for tests and benchmarks. */
+export interface StartOptions {
+  logger?: Logger;
+  /** Slow-reader limits of the hub (defaults: 1 MiB soft, 8 MiB hard, 30 s behind). */
+  hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs'>;
+}
+
+/** Starts a server; rejects with ConfigError for settings that cannot work (a missing --processor-dir, say). */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  if (config.engine === 'uws') {
+    throw new ConfigError('--engine uws is not available in this build; use --engine ws (the default)');
+  }
+  const registry = await loadProcessorRegistry(config.processorDir);
+  if (!registry.has(config.processor)) {
+    throw new ConfigError(`--processor '${config.processor}' is not registered; known: ${registry.names().join(', ')}`);
+  }
+  const store = await openStore(config.store, { logSize: config.logSize });
+  const spool = new Spool(config.spoolDir);
+  await spool.init();
+  // Files of uploads that never became jobs (a crash mid-upload) belong to nobody.
+  const removed = await spool.sweepOrphans(async (id) => (await store.getSnapshot(id)) !== null);
+  if (removed > 0) logger.info({ removed }, 'removed spool entries that belong to no job');
+
+  const pool = new ProcessorPool({ workers: config.workers, progressIntervalMs: config.progressIntervalMs, registry, logger });
+  const bus = new EventBus();
+  const isProcessor = (name: string) => registry.has(name);
+  const service = new JobService({
+    store,
+    bus,
+    files: spool,
+    pool,
+    isProcessor,
+    concurrency: config.concurrency,
+    maxQueuedJobs: config.maxQueuedJobs,
+    progressIntervalMs: config.progressIntervalMs,
+    fileTimeoutMs: config.fileTimeoutMs,
+    logger,
+  });
+  const metrics = createMetrics(store, bus, () => service.stats());
+  await service.start();
+  const retention = config.retentionMs === null ? null : new RetentionSweeper(store, (id) => service.forget(id), config.retentionMs, logger);
+  retention?.start();
+
+  const token = createTokenCheck(config.token);
+  const readiness = new ReadinessProbe({ store, spool, logger });
+  const hub = new Hub({
+    bus,
+    logger,
+    getSnapshot: (id) => service.get(id),
+    eventsSince: (id, since) => store.eventsSince(id, since),
+    dashboardSnapshots: () => dashboardSnapshots(store, service),
+    withPosition: (snapshot) => service.withPosition(snapshot),
+    maxSubscriptions: config.maxSubscriptions,
+    ...options.hubLimits,
+  });
+  const routes = [
+    ...sseRoutes({ hub, service, heartbeatMs: config.heartbeatMs }),
+    ...jobRoutes({
+      service,
+      store,
+      spool,
+      metrics,
+      token,
+      readiness,
+      isProcessor,
+      defaultProcessor: config.processor,
+      limits: { maxFileSize: config.maxFileSize, maxFiles: config.maxFiles, maxUploadSize: config.maxUploadSize },
+      idleTimeoutMs: config.uploadIdleTimeoutMs,
+      maxConcurrentUploads: config.maxConcurrentUploads,
+    }),
+    ...systemRoutes({ service, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
+    ...staticRoutes(),
+  ];
+  const connectionLimits = new ConnectionLimits({
+    maxConnections: config.maxConnections,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    logger,
+  });
+  const router = createRouter(routes, logger, new Set(['/healthz', '/metrics']));
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, connectionLimits.guard(router));
+  connectionLimits.attach(server);
+  const transport = attachWsTransport(server, {
+    hub,
+    logger,
+    maxMessageSize: config.maxMessageSize,
+    heartbeatMs: config.heartbeatMs,
+    allowedOrigins: config.allowedOrigins,
+    hasToken: token.hasToken,
+    isAuthorized: token.isAuthorized,
+    refuseUpgrade: (socket) => connectionLimits.refuseUpgrade(socket),
+  });
+  await listen(server, config.port, config.host);
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, store: config.store.replace(/\/\/[^@]*@/, '//***@'), workers: config.workers, concurrency: config.concurrency }, 'jobcast listening');
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down');
+      server.close();
+      server.closeIdleConnections();
+      await service.close(config.shutdownGraceMs);
+      retention?.stop();
+      // After the grace period, so subscribers see the last files finish and the requeues.
+      hub.close();
+      transport.close();
+      server.closeAllConnections();
+      await pool.destroy();
+      await store.close();
+      logger.info('stopped');
+    })());
+
+  return { url, port, config, service, store, hub, logger, close };
+}
+
+/** Most finished jobs a new `*` subscriber gets snapshots of (SPEC 3.3). */
+const DASHBOARD_RECENT = 100;
+
+/** Every queued and running job, then the most recently finished ones. */
+async function dashboardSnapshots(store: Store, service: JobService): Promise<Snapshot[]> {
+  const active: Snapshot[] = [];
+  for (const id of await store.idsByStatus(['queued', 'running'])) {
+    const snapshot = await store.getSnapshot(id);
+    if (snapshot !== null) active.push(service.withPosition(snapshot));
+  }
+  const recent = (await store.list({ limit: DASHBOARD_RECENT })).jobs.filter((s) => isFinalStatus(s.status));
+  return [...active, ...recent];
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

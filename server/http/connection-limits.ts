@@ -1,0 +1,127 @@
+// Caps on open TCP connections, in total (--max-connections) and per remote address
+// (--max-connections-per-ip), over HTTP, SSE and WebSocket alike. Node's own
+// server.maxConnections drops a socket without a word; here a socket over a limit is
+// kept just long enough to answer its first request, or its WebSocket upgrade before
+// upgrading, with 503 `too_many_connections` and `Connection: close`.
+
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { JobcastError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { sendJson } from './respond.js';
+
+export interface ConnectionLimitsOptions {
+  /** Open connections in all (--max-connections, default 10000). */
+  maxConnections: number;
+  /** Open connections from one remote address (--max-connections-per-ip, default 256). */
+  maxConnectionsPerIp: number;
+  logger: Logger;
+}
+
+/** A refused socket that sends no request within this is cut. */
+const REFUSED_TIMEOUT_MS = 5000;
+/**
+ * Refused sockets waiting for their 503 are bounded too: past the limit plus this many,
+ * Node drops new sockets outright (server.maxConnections), and each drop is logged.
+ */
+const REFUSAL_HEADROOM = 64;
+/** At most one warning per this interval, however many connections are refused. */
+const WARN_INTERVAL_MS = 10_000;
+const RETRY_AFTER_S = '1';
+
+const kRefusal = Symbol('jobcast.refusal');
+type Marked = Socket & { [kRefusal]?: JobcastError };
+
+export class ConnectionLimits {
+  /** Connections admitted and still open. */
+  private total = 0;
+  private readonly byIp = new Map<string, number>();
+  /** Connections refused since start (logged, at most once per WARN_INTERVAL_MS). */
+  refusedCount = 0;
+  private lastWarnAt = 0;
+
+  constructor(private readonly opts: ConnectionLimitsOptions) {}
+
+  /** Counts every socket of `server`; call before it listens. */
+  attach(server: Server): void {
+    server.maxConnections = this.opts.maxConnections + REFUSAL_HEADROOM;
+    server.on('connection', (socket: Socket) => this.serverOnConnection(socket));
+    server.on('drop', (data) => this.opts.logger.warn({ remoteAddress: data?.remoteAddress }, 'connection dropped: far past --max-connections'));
+  }
+
+  /** Wraps the request listener: a refused socket's request is answered 503 and the socket closed. */
+  guard(listener: RequestListener): RequestListener {
+    return (req: IncomingMessage, res: ServerResponse) => {
+      const refusal = (req.socket as Marked)[kRefusal];
+      if (refusal === undefined) return listener(req, res);
+      req.resume();
+      sendJson(res, refusal.status, refusal.toJSON(), { ...refusal.headers, connection: 'close' });
+    };
+  }
+
+  /** For 'upgrade': answers a refused socket 503 before any upgrade and returns true. */
+  refuseUpgrade(socket: Duplex): boolean {
+    const refusal = (socket as Marked)[kRefusal];
+    if (refusal === undefined) return false;
+    const body = JSON.stringify(refusal.toJSON());
+    socket.end(
+      `HTTP/1.1 ${refusal.status} Service Unavailable\r\nConnection: close\r\nRetry-After: ${RETRY_AFTER_S}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    return true;
+  }
+
+  /** Open admitted connections: in all, or from `ip`. */
+  openCount(ip?: string): number {
+    return ip === undefined ? this.total : (this.byIp.get(ip) ?? 0);
+  }
+
+  private serverOnConnection(socket: Marked): void {
+    const ip = socket.remoteAddress ?? 'unknown';
+    const fromIp = this.byIp.get(ip) ?? 0;
+    const refusal = this.refusalFor(fromIp);
+    if (refusal !== null) {
+      socket[kRefusal] = refusal;
+      socket.setTimeout(REFUSED_TIMEOUT_MS, () => socket.destroy());
+      this.warnRefused(ip, refusal);
+      return;
+    }
+    this.total++;
+    this.byIp.set(ip, fromIp + 1);
+    socket.once('close', () => {
+      this.total--;
+      const left = (this.byIp.get(ip) ?? 1) - 1;
+      if (left === 0) this.byIp.delete(ip);
+      else this.byIp.set(ip, left);
+    });
+  }
+
+  private refusalFor(fromIp: number): JobcastError | null {
+    const { maxConnections, maxConnectionsPerIp } = this.opts;
+    const headers = { 'retry-after': RETRY_AFTER_S };
+    if (this.total >= maxConnections) {
+      return new JobcastError(
+        'too_many_connections',
+        `the server already holds --max-connections (${maxConnections}) connections; close idle ones or retry later`,
+        headers,
+      );
+    }
+    if (fromIp >= maxConnectionsPerIp) {
+      return new JobcastError(
+        'too_many_connections',
+        `your address already holds --max-connections-per-ip (${maxConnectionsPerIp}) connections; close some before opening more`,
+        headers,
+      );
+    }
+    return null;
+  }
+
+  private warnRefused(ip: string, refusal: JobcastError): void {
+    this.refusedCount++;
+    const now = Date.now();
+    if (now - this.lastWarnAt < WARN_INTERVAL_MS) return;
+    this.lastWarnAt = now;
+    this.opts.logger.warn({ remoteAddress: ip, refused: this.refusedCount, open: this.total }, refusal.message);
+  }
+}

@@ -1,0 +1,52 @@
+// Operational routes (SPEC 2): queue backlog, liveness, readiness, metrics, processors.
+
+import { JobcastError } from '../errors.js';
+import type { JobService } from '../jobs/job-service.js';
+import type { Metrics } from '../metrics.js';
+import { sendJson } from './respond.js';
+import type { ReadinessProbe } from './readiness.js';
+import type { Route } from './router.js';
+
+export interface SystemRoutesOptions {
+  service: JobService;
+  readiness: ReadinessProbe;
+  metrics: Metrics;
+  /** Registered processor names and the default, for `GET /processors`. */
+  processors: { names: readonly string[]; default: string };
+}
+
+export function systemRoutes(opts: SystemRoutesOptions): Route[] {
+  return [
+    { pattern: /^\/queue$/, methods: { GET: ({ res }) => sendJson(res, 200, opts.service.stats()) } },
+    { pattern: /^\/healthz$/, methods: { GET: ({ res }) => sendJson(res, 200, { ok: true }) } },
+    {
+      pattern: /^\/readyz$/,
+      methods: {
+        GET: async ({ res }) => {
+          const { storeProblem, spoolProblem } = await opts.readiness.check();
+          if (storeProblem !== null || spoolProblem !== null) {
+            const broken = [
+              storeProblem !== null && `the store does not answer (${storeProblem})`,
+              spoolProblem !== null && `the spool is not writable (${spoolProblem})`,
+            ].filter(Boolean);
+            throw new JobcastError('not_ready', `not ready: ${broken.join(' and ')}`);
+          }
+          sendJson(res, 200, { ok: true });
+        },
+      },
+    },
+    {
+      pattern: /^\/metrics$/,
+      methods: {
+        GET: async ({ res }) => {
+          const text = await opts.metrics.registry.metrics();
+          res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(text);
+        },
+      },
+    },
+    {
+      pattern: /^\/processors$/,
+      methods: { GET: ({ res }) => sendJson(res, 200, { default: opts.processors.default, processors: [...opts.processors.names].sort() }) },
+    },
+  ];
+}

@@ -1,0 +1,190 @@
+// The fan-out hub: who watches which job, and one serialisation per event for all of
+// them. Engine-neutral: transports hand it Connections and forward what they hear.
+
+import { CLOSE_CODES } from '../errors.js';
+import type { EventBus } from '../jobs/event-bus.js';
+import type { Logger } from '../logger.js';
+import type { JobEvent, PositionMessage, Snapshot } from '../protocol/types.js';
+import type { Connection } from '../transport/connection.js';
+import { Frame } from './frame.js';
+import { Session, type SessionHandlers, type SessionHost } from './session.js';
+
+export type { SessionHandlers } from './session.js';
+
+export interface HubOptions {
+  bus: EventBus;
+  logger: Logger;
+  /** The job's snapshot with its live queue position; rejects job_not_found. */
+  getSnapshot(job: string): Promise<Snapshot>;
+  /** Events after `since` when the log covers them, else null. */
+  eventsSince(job: string, since: number): Promise<JobEvent[] | null>;
+  /** Queued and running jobs, then up to 100 recently finished ones. */
+  dashboardSnapshots(): Promise<Snapshot[]>;
+  withPosition(snapshot: Snapshot): Snapshot;
+  /** --max-subscriptions per connection. */
+  maxSubscriptions: number;
+  /** Past this many buffered bytes a connection stops getting events (default 1 MiB). */
+  softLimitBytes?: number;
+  /** Past this many it is closed with 1013 (default 8 MiB). */
+  hardLimitBytes?: number;
+  /** Behind for longer than this, it is closed with 1013 (default 30 s). */
+  maxBehindMs?: number;
+}
+
+/** For a connection refused at shutdown: it hears nothing. */
+const IGNORED: SessionHandlers = Object.freeze({ onMessage() {}, onDrain() {}, onClose() {}, subscribe() {} });
+
+/**
+ * A job's watchers, with the one copy of its id they all share: ids arrive in each client's
+ * own message, and 5,000 subscribers of a job would otherwise keep 5,000 copies of it.
+ */
+class Watchers extends Set<Session> {
+  constructor(readonly job: string) {
+    super();
+  }
+}
+
+const DEFAULT_SOFT_LIMIT = 1024 * 1024;
+const DEFAULT_HARD_LIMIT = 8 * 1024 * 1024;
+const DEFAULT_MAX_BEHIND_MS = 30_000;
+/** How often connections that are behind are checked against the hard limits. */
+const SLOW_CHECK_MS = 500;
+
+export class Hub implements SessionHost {
+  readonly maxSubscriptions: number;
+  readonly softLimitBytes: number;
+  private readonly hardLimitBytes: number;
+  private readonly maxBehindMs: number;
+  private readonly byJob = new Map<string, Watchers>();
+  private readonly dashboards = new Set<Session>();
+  private readonly sessions = new Set<Session>();
+  private readonly behind = new Set<Session>();
+  private readonly timer: NodeJS.Timeout;
+  private isClosed = false;
+
+  constructor(private readonly opts: HubOptions) {
+    this.maxSubscriptions = opts.maxSubscriptions;
+    this.softLimitBytes = opts.softLimitBytes ?? DEFAULT_SOFT_LIMIT;
+    this.hardLimitBytes = opts.hardLimitBytes ?? DEFAULT_HARD_LIMIT;
+    this.maxBehindMs = opts.maxBehindMs ?? DEFAULT_MAX_BEHIND_MS;
+    opts.bus.on('event', this.busOnEvent);
+    opts.bus.on('position', this.busOnPosition);
+    this.timer = setInterval(() => this.closeTooSlow(), SLOW_CHECK_MS);
+    this.timer.unref();
+  }
+
+  /** Connections open now. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Slow-reader state, for metrics and tests: connections behind, and the most bytes any connection has buffered. */
+  stats(): { connections: number; behind: number; maxBufferedBytes: number } {
+    let maxBufferedBytes = 0;
+    for (const session of this.sessions) maxBufferedBytes = Math.max(maxBufferedBytes, session.connection.bufferedAmount());
+    return { connections: this.sessions.size, behind: this.behind.size, maxBufferedBytes };
+  }
+
+  /**
+   * Adopts a connection; the transport forwards its messages, drains and close to the
+   * handlers. They are the Session itself, not closures around it: one object per connection.
+   */
+  open(connection: Connection, options: { mayWatchAll: boolean }): SessionHandlers {
+    if (this.isClosed) {
+      connection.close(CLOSE_CODES.shutdown, 'the server is shutting down');
+      return IGNORED;
+    }
+    const session = new Session(connection, this, options.mayWatchAll);
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** Closes every connection with 1001 (SPEC 3.3: the clients resume elsewhere or later). Safe to call twice. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearInterval(this.timer);
+    this.opts.bus.off('event', this.busOnEvent);
+    this.opts.bus.off('position', this.busOnPosition);
+    for (const session of this.sessions) session.connection.close(CLOSE_CODES.shutdown, 'the server is shutting down');
+  }
+
+  // The event path: one Frame per event, the same object for every subscriber.
+  private readonly busOnEvent = (event: JobEvent, snapshot: Snapshot): void => {
+    const watchers = this.byJob.get(event.job);
+    if (watchers === undefined && this.dashboards.size === 0) return;
+    const frame = Frame.event(event);
+    if (watchers !== undefined) for (const session of watchers) session.deliver(frame, snapshot);
+    for (const session of this.dashboards) if (watchers === undefined || !watchers.has(session)) session.deliver(frame, snapshot);
+  };
+
+  private readonly busOnPosition = (message: PositionMessage): void => {
+    const watchers = this.byJob.get(message.job);
+    if (watchers === undefined && this.dashboards.size === 0) return;
+    const frame = Frame.position(message.job, message.position);
+    if (watchers !== undefined) for (const session of watchers) session.deliverPosition(frame);
+    for (const session of this.dashboards) if (watchers === undefined || !watchers.has(session)) session.deliverPosition(frame);
+  };
+
+  private closeTooSlow(): void {
+    const now = Date.now();
+    for (const session of this.behind) {
+      const isTooLong = session.behindSince !== null && now - session.behindSince > this.maxBehindMs;
+      if (isTooLong || session.connection.bufferedAmount() > this.hardLimitBytes) {
+        this.opts.logger.info({ buffered: session.connection.bufferedAmount() }, 'closing a connection that reads too slowly');
+        this.behind.delete(session);
+        session.closeAsSlow();
+      }
+    }
+  }
+
+  // SessionHost: what sessions ask of the hub.
+
+  getSnapshot(job: string): Promise<Snapshot> {
+    return this.opts.getSnapshot(job);
+  }
+
+  eventsSince(job: string, since: number): Promise<JobEvent[] | null> {
+    return this.opts.eventsSince(job, since);
+  }
+
+  dashboardSnapshots(): Promise<Snapshot[]> {
+    return this.opts.dashboardSnapshots();
+  }
+
+  withPosition(snapshot: Snapshot): Snapshot {
+    return this.opts.withPosition(snapshot);
+  }
+
+  watchJob(session: Session, job: string): string {
+    let watchers = this.byJob.get(job);
+    if (watchers === undefined) this.byJob.set(job, (watchers = new Watchers(job)));
+    watchers.add(session);
+    return watchers.job;
+  }
+
+  unwatchJob(session: Session, job: string): void {
+    const watchers = this.byJob.get(job);
+    if (watchers === undefined) return;
+    watchers.delete(session);
+    if (watchers.size === 0) this.byJob.delete(job);
+  }
+
+  watchAll(session: Session, isOn: boolean): void {
+    if (isOn) this.dashboards.add(session);
+    else this.dashboards.delete(session);
+  }
+
+  setBehind(session: Session, isBehind: boolean): void {
+    if (isBehind) this.behind.add(session);
+    else this.behind.delete(session);
+  }
+
+  onSessionClosed(session: Session): void {
+    this.sessions.delete(session);
+  }
+
+  onSessionError(_session: Session, err: unknown, job?: string): void {
+    this.opts.logger.error({ err, job }, 'a subscription failed unexpectedly');
+  }
+}

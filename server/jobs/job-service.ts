@@ -1,0 +1,262 @@
+// The job state machine around the queue: create, start (up to --concurrency at
+// once), cancel, delete, recover after a restart, and stop at shutdown.
+
+import { readFile, writeFile } from 'node:fs/promises';
+import { JobcastError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { isFinalStatus, type FileDescriptor, type QueueStats, type Snapshot } from '../protocol/types.js';
+import type { Store } from '../store/store.js';
+import type { RunFileOutcome, RunFileRequest } from '../workers/pool-types.js';
+import type { EventBus } from './event-bus.js';
+import { JobLog } from './job-log.js';
+import { JobQueue } from './job-queue.js';
+import { runJob, RunningJob } from './job-runner.js';
+import { PositionNotifier } from './position-notifier.js';
+
+/** Spool operations the service needs (see http/spool.ts). */
+export interface JobFiles {
+  jobDir(id: string): string;
+  inputPath(id: string, index: number): string;
+  outputPath(id: string, index: number): string;
+  removeJob(id: string): Promise<void>;
+}
+
+export interface JobServiceOptions {
+  store: Store;
+  bus: EventBus;
+  files: JobFiles;
+  pool: { run(request: RunFileRequest): Promise<RunFileOutcome> };
+  isProcessor(name: string): boolean;
+  concurrency: number;
+  maxQueuedJobs: number;
+  progressIntervalMs: number;
+  fileTimeoutMs: number | null;
+  logger: Logger;
+}
+
+/** A job as the upload route hands it over: files already on the spool. */
+export interface NewJob {
+  id: string;
+  processor: string;
+  label: string | null;
+  options: Record<string, unknown>;
+  failFast: boolean;
+  files: FileDescriptor[];
+}
+
+export class JobService {
+  readonly log: JobLog;
+  private readonly queue: JobQueue;
+  private readonly positions: PositionNotifier;
+  private readonly running = new Map<string, { job: RunningJob; done: Promise<void> }>();
+  private isClosing = false;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly opts: JobServiceOptions) {
+    this.log = new JobLog(opts.store, opts.bus);
+    this.queue = new JobQueue(() => this.positions.schedule());
+    this.positions = new PositionNotifier(this.queue, opts.bus, opts.progressIntervalMs);
+  }
+
+  /**
+   * Recovers after a stop (SPEC 1): jobs that were running go back to the queue with
+   * `job.requeued` (reason "restart") in their creation order, then processing starts.
+   */
+  async start(): Promise<void> {
+    const { store } = this.opts;
+    const ids = await store.idsByStatus(['queued', 'running']);
+    for (const id of ids) {
+      const snapshot = await store.getSnapshot(id);
+      if (snapshot === null) continue;
+      const position = this.queue.add(id, snapshot.createdAt);
+      if (snapshot.status === 'running') {
+        await this.log.append(id, { name: 'job.requeued', data: { reason: 'restart', position } });
+      }
+      this.positions.remember(id, position);
+    }
+    if (ids.length > 0) this.opts.logger.info({ waiting: ids.length }, 'queue recovered from the store');
+    this.pump();
+  }
+
+  /** Rejects with queue_full (and Retry-After) when --max-queued-jobs jobs already wait. */
+  assertRoomInQueue(): void {
+    if (this.queue.size >= this.opts.maxQueuedJobs) {
+      throw new JobcastError('queue_full', undefined, { 'retry-after': String(this.retryAfterSeconds()) });
+    }
+  }
+
+  /** Rejects with shutting_down once close() has begun. */
+  assertOpen(): void {
+    if (this.isClosing) throw new JobcastError('shutting_down', undefined, { 'retry-after': '5' });
+  }
+
+  /** Queues a job whose files are on the spool; resolves with its first snapshot. */
+  async create(job: NewJob): Promise<Snapshot> {
+    this.assertOpen();
+    this.assertRoomInQueue();
+    // The options travel with the files: a job recovered after a restart needs them too.
+    await writeFile(this.optionsPath(job.id), JSON.stringify(job.options));
+    const position = this.queue.size + 1;
+    const snapshot = await this.log.create(job.id, {
+      name: 'job.queued',
+      data: { processor: job.processor, label: job.label, failFast: job.failFast, files: job.files, position },
+    });
+    this.queue.add(job.id, snapshot.createdAt);
+    this.positions.remember(job.id, this.queue.position(job.id)!);
+    this.pump();
+    return this.withPosition(snapshot);
+  }
+
+  /** The job's snapshot with its current queue position; rejects job_not_found. */
+  async get(id: string): Promise<Snapshot> {
+    const snapshot = await this.opts.store.getSnapshot(id);
+    if (snapshot === null) throw new JobcastError('job_not_found');
+    return this.withPosition(snapshot);
+  }
+
+  /** The snapshot with the live queue position, which events do not carry (SPEC 3.2). */
+  withPosition(snapshot: Snapshot): Snapshot {
+    const position = snapshot.status === 'queued' ? this.queue.position(snapshot.id) : null;
+    return position === snapshot.queuePosition ? snapshot : { ...snapshot, queuePosition: position };
+  }
+
+  /** Cancels a queued or running job (SPEC 1); rejects job_finished for a finished one. */
+  async cancel(id: string): Promise<Snapshot> {
+    const snapshot = await this.get(id);
+    if (isFinalStatus(snapshot.status)) throw new JobcastError('job_finished');
+    const entry = this.running.get(id);
+    const now = Date.now();
+    if (entry !== undefined) {
+      entry.job.stop('cancel');
+      const durationMs = now - (snapshot.startedAt ?? now);
+      return this.log.append(id, { name: 'job.cancelled', data: { durationMs } });
+    }
+    if (!this.queue.remove(id)) throw new JobcastError('job_finished');
+    return this.log.append(id, { name: 'job.cancelled', data: { durationMs: now - snapshot.createdAt } });
+  }
+
+  /** Forgets a finished job and deletes its files; rejects job_active for a queued or running one. */
+  async delete(id: string): Promise<void> {
+    const snapshot = await this.get(id);
+    if (!isFinalStatus(snapshot.status)) throw new JobcastError('job_active');
+    await this.forget(id);
+  }
+
+  /** Removes a finished job's record and files (DELETE and --retention). */
+  async forget(id: string): Promise<void> {
+    await this.opts.store.delete(id);
+    await this.opts.files.removeJob(id);
+    this.opts.bus.emit('deleted', id);
+  }
+
+  /** Resolves with the final snapshot once the job ends, or null after `timeoutMs`. */
+  waitForEnd(id: string, timeoutMs: number): Promise<Snapshot | null> {
+    return new Promise((resolve, reject) => {
+      const onEvent = (_event: unknown, snapshot: Snapshot): void => {
+        if (snapshot.id === id && isFinalStatus(snapshot.status)) finish(snapshot);
+      };
+      const timer = setTimeout(() => finish(null), timeoutMs);
+      const finish = (value: Snapshot | null): void => {
+        clearTimeout(timer);
+        this.opts.bus.off('event', onEvent);
+        resolve(value);
+      };
+      // Listen first, then look: an end between the two cannot be missed.
+      this.opts.bus.on('event', onEvent);
+      this.get(id).then((s) => isFinalStatus(s.status) && finish(s), reject);
+    });
+  }
+
+  /** `GET /queue`. */
+  stats(): QueueStats {
+    const oldest = this.queue.oldestEnqueuedAt();
+    return {
+      queued: this.queue.size,
+      running: this.running.size,
+      concurrency: this.opts.concurrency,
+      oldestQueuedMs: oldest === null ? null : Math.max(0, Date.now() - oldest),
+    };
+  }
+
+  /**
+   * Graceful stop (SPEC 7): start nothing new, let running files finish for up to
+   * `graceMs`, stop the rest, and put their jobs back with `job.requeued` (reason
+   * "shutdown"). Safe to call twice: every caller gets the same promise.
+   */
+  close(graceMs: number): Promise<void> {
+    this.closing ??= this.stopRunning(graceMs);
+    return this.closing;
+  }
+
+  private async stopRunning(graceMs: number): Promise<void> {
+    this.isClosing = true;
+    for (const { job } of this.running.values()) job.stopAfterFile = true;
+    const all = Promise.all([...this.running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([all, graceOver]);
+    clearTimeout(timer);
+    for (const { job } of this.running.values()) job.stop('shutdown');
+    await all;
+    this.positions.close();
+  }
+
+  /** Starts queued jobs while fewer than --concurrency run. */
+  private pump(): void {
+    while (!this.isClosing && this.running.size < this.opts.concurrency) {
+      const next = this.queue.shift();
+      if (next === undefined) return;
+      const job = new RunningJob(next.id, next.order);
+      const done = this.run(job).finally(() => {
+        this.running.delete(job.id);
+        this.pump();
+      });
+      this.running.set(job.id, { job, done });
+    }
+  }
+
+  private async run(job: RunningJob): Promise<void> {
+    const { logger } = this.opts;
+    try {
+      const outcome = await runJob(this.runnerDeps(), job);
+      if (outcome === 'stopped' && job.stopReason !== 'cancel') {
+        // Shutdown: the job goes back in its place, to continue at the next start.
+        const position = this.queue.putBack(job.id, job.order);
+        await this.log.append(job.id, { name: 'job.requeued', data: { reason: 'shutdown', position } });
+      }
+    } catch (err) {
+      // A store failure mid-job: the job stays "running" in the store and is requeued at the next start.
+      logger.error({ job: job.id, err }, 'job stopped by an unexpected error');
+    }
+  }
+
+  private runnerDeps() {
+    const { files, pool, isProcessor, fileTimeoutMs, logger } = this.opts;
+    return {
+      log: this.log,
+      pool,
+      paths: files,
+      isProcessor,
+      fileTimeoutMs,
+      logger,
+      readOptions: (id: string) => this.readOptions(id),
+    };
+  }
+
+  private optionsPath(id: string): string {
+    return `${this.opts.files.jobDir(id)}/options.json`;
+  }
+
+  private async readOptions(id: string): Promise<Record<string, unknown>> {
+    try {
+      return JSON.parse(await readFile(this.optionsPath(id), 'utf8')) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
+  }
+
+  /** A hint for clients refused with queue_full: about one job's worth of waiting. */
+  private retryAfterSeconds(): number {
+    return 5;
+  }
+}
