@@ -57,7 +57,7 @@ export class ProcessorPool {
   constructor(options: ProcessorPoolOptions) {
     this.#settings = checkOptions(options);
     this.#piscina = new Piscina<WorkerTask, WorkerResult>({
-      filename: fileURLToPath(new URL('./worker.js', import.meta.url)),
+      filename: fileURLToPath(new URL('./worker-entry.cjs', import.meta.url)),
       minThreads: 1,
       maxThreads: this.#settings.workers,
       idleTimeout: IDLE_TIMEOUT_MS,
