@@ -1,0 +1,70 @@
+// An upload refused part-way is answered, not reset: a client that goes on writing the
+// rest of a small body (as `curl -F` or a piped stream does) must read the error code,
+// not EPIPE or ECONNRESET. The server reads the rest before answering (up to 1 MiB).
+
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { readdir } from 'node:fs/promises';
+import { test } from 'node:test';
+import { startTestServer } from './helpers/server.js';
+
+const BOUNDARY = 'jobcast-refused';
+const TRIES = 30;
+
+/** The body in pieces: the refused field first, then a file written in 4 KiB writes. */
+function bodyPieces(fileBytes: number): Buffer[] {
+  const pieces = [
+    Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="processor"\r\n\r\nno-such-processor\r\n`),
+    Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+  ];
+  for (let sent = 0; sent < fileBytes; sent += 4096) pieces.push(Buffer.alloc(Math.min(4096, fileBytes - sent), 0x61));
+  pieces.push(Buffer.from(`\r\n--${BOUNDARY}--\r\n`));
+  return pieces;
+}
+
+/** Writes every piece, each in its own turn of the event loop, whatever the server does; resolves with the answer or the socket error. */
+function postWithoutStopping(port: number, pieces: Buffer[]): Promise<{ status: number; code: string } | { error: string }> {
+  const length = pieces.reduce((n, p) => n + p.length, 0);
+  return new Promise((resolve) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/jobs',
+      agent: false,
+      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': length },
+    });
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, code: (JSON.parse(text) as { error: { code: string } }).error.code }));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!answered) resolve({ error: err.code ?? err.message });
+    });
+    const writeFrom = (i: number): void => {
+      if (req.destroyed) return;
+      if (i === pieces.length) return void req.end();
+      req.write(pieces[i]);
+      setImmediate(writeFrom, i + 1);
+    };
+    writeFrom(0);
+  });
+}
+
+test(`a small upload refused at its first field is answered with its code, never reset (${TRIES} tries)`, async (t) => {
+  const server = await startTestServer(t);
+  const outcomes = new Map<string, number>();
+  for (let i = 0; i < TRIES; i++) {
+    const outcome = await postWithoutStopping(server.port, bodyPieces(256 * 1024));
+    const key = 'error' in outcome ? `socket error ${outcome.error}` : `${outcome.status} ${outcome.code}`;
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  }
+  assert.deepEqual(Object.fromEntries(outcomes), { '400 unknown_processor': TRIES });
+  assert.deepEqual(await readdir(server.config.spoolDir), [], 'no spool folder left');
+  const list = (await (await fetch(`${server.url}/jobs`)).json()) as { jobs: unknown[] };
+  assert.equal(list.jobs.length, 0, 'no job created');
+});
