@@ -2,11 +2,13 @@
 // job from a shared URL, survive a server restart, and watch the dashboard.
 
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { createJob } from './helpers/http.js';
 import { browserSkipReason, launchBrowser, openPage, screenshot } from './helpers/browser.js';
-import { startTestServer } from './helpers/server.js';
+import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 
 const skip = browserSkipReason() ?? false;
 const KiB = 1024;
@@ -51,13 +53,17 @@ test('upload two files through the page: per-file bars reach 100% and the job co
 });
 
 test('the job URL opened in a second page mid-job converges to the same final state', { skip }, async (t) => {
-  const server = await startTestServer(t, { progressIntervalMs: 50 });
+  // `gated` holds the first file at half done until the test writes `release`, so the
+  // second page opens mid-job however slow the machine is.
+  const server = await startTestServer(t, { progressIntervalMs: 50, processorDir: FIXTURE_PROCESSORS });
   const browser = await launchBrowser(t);
   const first = await openPage(t, browser, server.url);
-  const id = await uploadThroughPage(first, [file('one.bin', 700 * KiB), file('two.bin', 700 * KiB), file('three.bin', 300 * KiB)], 'delay');
+  const id = await uploadThroughPage(first, [file('one.bin', 700 * KiB), file('two.bin', 700 * KiB), file('three.bin', 300 * KiB)], 'gated');
   await first.locator('.file[data-status="running"]').first().waitFor();
   const second = await openPage(t, browser, `${server.url}/?job=${id}`);
   await jobStatus(second, 'running');
+  await second.locator('.file[data-status="running"] [role="progressbar"][aria-valuenow="50"]').waitFor();
+  await writeFile(join(server.dir, 'release'), '');
   await Promise.all([jobStatus(first, 'completed'), jobStatus(second, 'completed')]);
   assert.deepEqual(await fileBars(second), ['100', '100', '100']);
   assert.equal(await second.locator('.summary').innerText().then((s) => s.split(' · ')[0]), '3 of 3 files done');
@@ -80,14 +86,16 @@ test('a server restart mid-job: the page reconnects, resumes and shows the right
 });
 
 test('the dashboard shows a job appear, run and finish, with a narrow window too', { skip }, async (t) => {
-  const server = await startTestServer(t, { progressIntervalMs: 50 });
+  const server = await startTestServer(t, { progressIntervalMs: 50, processorDir: FIXTURE_PROCESSORS });
   const browser = await launchBrowser(t);
   const page = await openPage(t, browser, `${server.url}/dashboard`, { width: 380, height: 800 });
   await page.locator('#connection[data-state="live"]').waitFor();
-  const job = await createJob(server.url, [{ name: 'x.bin', content: Buffer.alloc(600 * KiB) }], { processor: 'delay', label: 'dashboard demo' });
+  // `gated` holds the job running until the test writes `release`.
+  const job = await createJob(server.url, [{ name: 'x.bin', content: Buffer.alloc(600 * KiB) }], { processor: 'gated', label: 'dashboard demo' });
   const row = page.locator('#jobs tr', { hasText: 'dashboard demo' });
   await row.waitFor();
-  await row.locator('td', { hasText: /^running|^queued/ }).waitFor();
+  await row.locator('td', { hasText: /^running/ }).waitFor();
+  await writeFile(join(server.dir, 'release'), '');
   await row.locator('td', { hasText: /^completed$/ }).waitFor({ timeout: 30_000 });
   assert.equal(await row.locator('[role="progressbar"]').getAttribute('aria-valuenow'), '100');
   assert.equal(await row.locator('a').getAttribute('href'), `/?job=${job.id}`);
