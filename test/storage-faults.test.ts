@@ -5,18 +5,21 @@
 // - The store's disk full: SQLite cannot commit. /readyz answers 503 not_ready, uploads
 //   503 not_ready (before their body is read once the server knows), no job and no
 //   spool file is left, and both recover once space is freed.
+// - The store's disk full while a job runs: processing pauses, and once space is freed
+//   the job is requeued (reason "store") and completes, its seq gapless.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { foldEvents } from '../server/protocol/reducer.js';
 import type { Snapshot } from '../server/protocol/types.js';
 import { postUpload, rawGet, type RawResponse } from './helpers/raw-http.js';
 import { pollJob } from './helpers/http.js';
-import { startTestServer } from './helpers/server.js';
+import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 
 const B = 'storage-faults-boundary';
 const CONTENT_TYPE = `multipart/form-data; boundary=${B}`;
@@ -236,4 +239,54 @@ test('the store recovers without /readyz: refused uploads check again at most a 
   const tookMs = performance.now() - freedAt;
   assert.ok(tookMs < 2000, `accepted ${Math.round(tookMs)} ms after the space was freed`);
   t.diagnostic(`uploads accepted again ${Math.round(tookMs)} ms after the store's disk had room`);
+});
+
+/** Polls `read` until `accept` holds; fails after `timeoutMs`. The server offers no event for these states. */
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}: last saw ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('the store fills up while a job runs: processing pauses, then the job is requeued (reason "store") and completes', { skip: SKIP }, async (t) => {
+  const box = sandbox(t);
+  const dbDir = box.mount('db', '8m');
+  mkdirSync(join(box.base, 'spool'));
+  // `gated` holds each file at half done until `release` appears beside the spool.
+  const server = await startTestServer(t, {
+    spoolDir: join(box.base, 'spool'),
+    store: `sqlite:${join(dbDir, 'jobcast.db')}`,
+    processorDir: FIXTURE_PROCESSORS,
+  });
+  box.closeServerFirst(() => server.close());
+  const processor = Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="processor"\r\n\r\ngated\r\n`);
+  const created = await postUpload(server.port, CONTENT_TYPE, Buffer.concat([processor, uploadBody([{ name: 'a.bin', size: 1000 }, { name: 'b.bin', size: 1000 }])]));
+  assert.equal(created?.status, 202, created?.body.toString('utf8'));
+  const id = (created.json as Snapshot).id;
+  const job = async (): Promise<Snapshot> => (await rawGet(server.port, `/jobs/${id}`)).json as Snapshot;
+  await until(job, (s) => s.files[0]!.status === 'running', 'the first file to run');
+
+  const filler = fillUp(dbDir);
+  writeFileSync(join(box.base, 'release'), '');
+  // The first file ends in the worker, but its file.completed cannot be stored: the job
+  // goes back to the queue, still `running` in the store, and nothing starts.
+  const queue = async () => (await rawGet(server.port, '/queue')).json as { queued: number; running: number };
+  const held = await until(queue, (q) => q.queued === 1, 'the job back in the queue');
+  assert.equal(held.running, 0, 'nothing runs while the store cannot be written');
+  assert.equal((await job()).status, 'running', 'the store still holds the last state it could write');
+
+  rmSync(filler);
+  const final = await pollJob(server.url, id);
+  assert.equal(final.status, 'completed');
+  assert.deepEqual(final.files.map((f) => f.status), ['done', 'done']);
+  const events = (await server.store.eventsSince(id, 0))!;
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gapless');
+  const requeued = events.filter((e) => e.name === 'job.requeued');
+  assert.deepEqual(requeued.map((e) => e.data), [{ reason: 'store', position: 1 }]);
+  assert.equal(events.filter((e) => e.name === 'file.completed').length, 2, 'each file completed once');
+  assert.deepEqual(foldEvents(null, events), final, "the fold of the log is the snapshot");
 });

@@ -105,12 +105,16 @@ async function runFile(
   const fileStartedAt = Date.now();
   await deps.log.append(job.id, { name: 'file.started', data: { file: file.index }, ts: fileStartedAt });
   let isSettled = false;
+  let hasLostProgress = false;
   const onProgress = (done: number, total: number | null): void => {
     // Nothing after the file's end or the job's stop: transitions close the file.
     if (isSettled || job.stopReason !== null) return;
     const data = progressData(file, done, total ?? file.total, fileStartedAt, eta);
     deps.log.append(job.id, { name: 'file.progress', data }).catch((err: unknown) => {
-      deps.logger.warn({ job: job.id, err }, 'could not store a progress event');
+      // Once per file: a store that cannot be written would otherwise log every report.
+      if (hasLostProgress) return;
+      hasLostProgress = true;
+      deps.logger.warn({ job: job.id, file: file.index, err }, 'could not store a progress event; further failures for this file are not logged');
     });
   };
   try {

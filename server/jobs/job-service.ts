@@ -44,6 +44,9 @@ export interface NewJob {
   files: FileDescriptor[];
 }
 
+/** While the store cannot be written, it is tried this often; no job starts meanwhile. */
+const STORE_RETRY_MS = 1000;
+
 export class JobService {
   readonly log: JobLog;
   private readonly queue: JobQueue;
@@ -51,6 +54,12 @@ export class JobService {
   private readonly running = new Map<string, { job: RunningJob; done: Promise<void> }>();
   private isClosing = false;
   private closing: Promise<void> | null = null;
+  /**
+   * Set while the store cannot be written (see holdForStore): the timer that tries it
+   * again, and the jobs it stopped mid-run, back in the queue but still `running` in the
+   * store, which get `job.requeued` once it works.
+   */
+  private storeFault: { timer: NodeJS.Timeout; stopped: Set<string>; isTrying: boolean } | null = null;
 
   constructor(private readonly opts: JobServiceOptions) {
     this.log = new JobLog(opts.store, opts.bus);
@@ -132,6 +141,7 @@ export class JobService {
       return this.log.append(id, { name: 'job.cancelled', data: { durationMs } });
     }
     if (!this.queue.remove(id)) throw new JobcastError('job_finished');
+    this.storeFault?.stopped.delete(id);
     return this.log.append(id, { name: 'job.cancelled', data: { durationMs: now - snapshot.createdAt } });
   }
 
@@ -190,6 +200,8 @@ export class JobService {
 
   private async stopRunning(graceMs: number): Promise<void> {
     this.isClosing = true;
+    // Jobs stopped by a store fault stay `running` in the store: the next start requeues them.
+    if (this.storeFault !== null) clearInterval(this.storeFault.timer);
     for (const { job } of this.running.values()) job.stopAfterFile = true;
     const all = Promise.all([...this.running.values()].map((r) => r.done));
     let timer: NodeJS.Timeout | undefined;
@@ -203,7 +215,7 @@ export class JobService {
 
   /** Starts queued jobs while fewer than --concurrency run. */
   private pump(): void {
-    while (!this.isClosing && this.running.size < this.opts.concurrency) {
+    while (!this.isClosing && this.storeFault === null && this.running.size < this.opts.concurrency) {
       const next = this.queue.shift();
       if (next === undefined) return;
       const job = new RunningJob(next.id, next.order);
@@ -216,7 +228,6 @@ export class JobService {
   }
 
   private async run(job: RunningJob): Promise<void> {
-    const { logger } = this.opts;
     try {
       const outcome = await runJob(this.runnerDeps(), job);
       if (outcome === 'stopped' && job.stopReason !== 'cancel') {
@@ -225,9 +236,76 @@ export class JobService {
         await this.log.append(job.id, { name: 'job.requeued', data: { reason: 'shutdown', position } });
       }
     } catch (err) {
-      // A store failure mid-job: the job stays "running" in the store and is requeued at the next start.
-      logger.error({ job: job.id, err }, 'job stopped by an unexpected error');
+      await this.afterRunError(job, err);
     }
+  }
+
+  /**
+   * runJob rejects only when an event could not be stored. If the store takes writes
+   * (a fault of this job alone), the job fails with `internal_error`. If it does not
+   * (its disk is full, its file unwritable), the job goes back to its place in the
+   * queue and processing pauses until the store works again: then the job gets
+   * `job.requeued` (reason "store") and continues from its first unfinished file.
+   */
+  private async afterRunError(job: RunningJob, err: unknown): Promise<void> {
+    const { store, logger } = this.opts;
+    const snapshot = await store.getSnapshot(job.id).catch(() => null);
+    // Cancelled meanwhile, or (at shutdown) left `running` for the next start to requeue.
+    if (snapshot === null || isFinalStatus(snapshot.status) || this.isClosing) {
+      logger.error({ job: job.id, err }, 'job stopped by an error');
+      return;
+    }
+    const storeWorks = await store.ping().then(
+      () => true,
+      () => false,
+    );
+    if (storeWorks) {
+      logger.error({ job: job.id, err }, 'job failed on an unexpected error');
+      const error = { code: 'internal_error', message: 'the server failed while running this job; see its log' };
+      const durationMs = Date.now() - (snapshot.startedAt ?? Date.now());
+      const failed = await this.log.append(job.id, { name: 'job.failed', data: { durationMs, error } }).then(
+        () => true,
+        () => false,
+      );
+      if (failed) return;
+    }
+    logger.error({ job: job.id, err }, 'the store cannot be written: the job waits in the queue and no job starts until it can');
+    this.queue.putBack(job.id, job.order);
+    this.holdForStore(job.id);
+  }
+
+  /** Pauses processing until the store takes writes again (see afterRunError). */
+  private holdForStore(stoppedJobId: string): void {
+    if (this.storeFault === null) {
+      const timer = setInterval(() => void this.tryStore(), STORE_RETRY_MS);
+      timer.unref();
+      this.storeFault = { timer, stopped: new Set(), isTrying: false };
+    }
+    this.storeFault.stopped.add(stoppedJobId);
+  }
+
+  /** Once the store works: requeues the jobs the fault stopped, in queue order, and starts processing again. */
+  private async tryStore(): Promise<void> {
+    const fault = this.storeFault;
+    if (fault === null || fault.isTrying || this.isClosing) return;
+    fault.isTrying = true;
+    try {
+      await this.opts.store.ping();
+      const waiting = [...fault.stopped].map((id) => ({ id, position: this.queue.position(id) }));
+      waiting.sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
+      for (const { id, position } of waiting) {
+        if (position !== null) await this.log.append(id, { name: 'job.requeued', data: { reason: 'store', position } });
+        fault.stopped.delete(id);
+      }
+    } catch {
+      return; // Still failing: the timer tries again.
+    } finally {
+      fault.isTrying = false;
+    }
+    clearInterval(fault.timer);
+    this.storeFault = null;
+    this.opts.logger.info('the store takes writes again: processing resumes');
+    this.pump();
   }
 
   private runnerDeps() {

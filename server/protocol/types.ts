@@ -77,7 +77,8 @@ export interface EventDataMap {
   };
   'file.completed': { file: number; durationMs: number; result: unknown; output: boolean };
   'file.failed': { file: number; durationMs: number; error: ErrorInfo };
-  'job.requeued': { reason: 'shutdown' | 'restart'; position: number };
+  /** `store`: the store could not be written mid-job; the job continues once it can. */
+  'job.requeued': { reason: 'shutdown' | 'restart' | 'store'; position: number };
   'job.completed': { durationMs: number };
   'job.failed': { durationMs: number; error: ErrorInfo };
   'job.cancelled': { durationMs: number };
