@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, type Config } from './config.js';
 import { createTokenCheck } from './http/auth.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
 import { createRouter } from './http/router.js';
@@ -120,6 +121,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const router = createRouter(routes, logger, new Set(['/healthz', '/metrics']));
   const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, connectionLimits.guard(router));
+  answerClientErrors(server, logger);
   connectionLimits.attach(server);
   const transport = attachWsTransport(server, {
     hub,

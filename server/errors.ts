@@ -15,6 +15,10 @@ export const ERRORS = {
   queue_full: { status: 503, message: '--max-queued-jobs jobs are already waiting; retry later' },
   too_many_uploads: { status: 503, message: '--max-concurrent-uploads uploads are already being received; retry after Retry-After seconds' },
   insufficient_storage: { status: 507, message: 'the spool disk is full' },
+  // HTTP: requests that are not HTTP Node can parse (answered before any route)
+  malformed_request: { status: 400, message: 'the request is not valid HTTP/1.1' },
+  headers_too_large: { status: 431, message: 'the request headers exceed 16 KiB' },
+  request_timeout: { status: 408, message: 'the request headers did not arrive in time' },
   // HTTP: other routes (SPEC 2.2)
   job_not_found: { status: 404, message: 'no job has that id' },
   output_not_found: { status: 404, message: 'that file produced no output' },

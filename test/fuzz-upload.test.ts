@@ -87,7 +87,6 @@ async function sendCase(port: number, c: FuzzCase): Promise<Sent> {
 /** 202, or the SPEC code of an error answer; throws for anything else. */
 function outcomeOf(response: RawResponse): Outcome {
   if (response.status === 202) return 202;
-  if (response.status === 400 && response.json === null && response.headers.connection === 'close') return 'http_400';
   const code = response.json?.error?.code as ErrorCode | undefined;
   assert.ok(code !== undefined && code in ERRORS, `an error answer in the SPEC shape, got ${response.status} ${response.body.toString('utf8').slice(0, 200)}`);
   assert.equal(response.status, ERRORS[code].status, `${code} is answered with its status`);
@@ -154,7 +153,7 @@ test(`fuzzed multipart uploads: SPEC answers only, no crash, nothing left behind
       assert.deepEqual(entries.sort(), [...snapshot.files.map((f) => `in-${f.index}`), 'options.json'].sort(), what);
     }
     if (!isAlone) return outcome;
-    if (outcome === 'cut' || outcome === 'http_400') {
+    if (outcome === 'cut' || outcome === 'malformed_request') {
       // The server learns of the cut on its own time; the refusal is counted once it has cleaned up.
       await until(`${what}: the server settled the upload`, isEveryUploadSettled);
     } else {

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { JobcastError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { sendJson } from './respond.js';
+import { rawErrorResponse, sendJson } from './respond.js';
 
 export interface ConnectionLimitsOptions {
   /** Open connections in all (--max-connections, default 10000). */
@@ -77,11 +77,7 @@ export class ConnectionLimits {
   refuseUpgrade(socket: Duplex): boolean {
     const refusal = (socket as Marked)[kRefusal];
     if (refusal === undefined) return false;
-    const body = JSON.stringify(refusal.toJSON());
-    socket.end(
-      `HTTP/1.1 ${refusal.status} Service Unavailable\r\nConnection: close\r\nRetry-After: ${RETRY_AFTER_S}\r\n` +
-        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
+    socket.end(rawErrorResponse(refusal));
     return true;
   }
 

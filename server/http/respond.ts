@@ -1,6 +1,6 @@
 // Writing JSON answers and errors in the one error shape of SPEC 2.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { JobcastError } from '../errors.js';
 
 /** Sends `body` as JSON with `status`. */
@@ -67,4 +67,17 @@ function drainBody(req: IncomingMessage): Promise<void> {
     req.resume();
     if (req.complete || req.destroyed) finish();
   });
+}
+
+/**
+ * `error` as a whole HTTP/1.1 response with `Connection: close`, for writing straight to
+ * a socket where there is no ServerResponse: a refused upgrade, a request Node could not parse.
+ */
+export function rawErrorResponse(error: JobcastError): string {
+  const body = JSON.stringify(error.toJSON());
+  const extra = Object.entries(error.headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return (
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\nConnection: close\r\n${extra.join('')}` +
+    `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
 }

@@ -18,8 +18,8 @@ export type Outcome =
   | 'upload_too_large'
   /** The client destroyed the socket before an answer. */
   | 'cut'
-  /** The client half-closed a body shorter than announced; Node's HTTP layer answers a bare 400. */
-  | 'http_400';
+  /** The client half-closed a body shorter than announced: the HTTP parser fails before any route. */
+  | 'malformed_request';
 
 /** Every outcome a POST /jobs may have when the client sends the whole request. */
 export const ANY_ANSWER: readonly Outcome[] = [
@@ -277,7 +277,7 @@ const lyingLengthCase: Maker = (rng) => {
   const stopAt = { bytes: rng.int(0, body.length - 1), how: 'half-close' as const };
   const send: SendPlan = { framing: rng.chance(0.5) ? 'length' : 'chunked', pieces: null, stopAt };
   if (rng.chance(0.5)) Object.assign(send, { framing: 'length', declaredLength: body.length + rng.int(1, 100_000), stopAt: { ...stopAt, bytes: body.length } });
-  return { kind: 'short body, half-closed', contentType: contentTypeOf(form.boundary), body, expected: set('http_400', 'malformed_multipart'), send };
+  return { kind: 'short body, half-closed', contentType: contentTypeOf(form.boundary), body, expected: set('malformed_request', 'malformed_multipart'), send };
 };
 
 const wrongBoundaryCase: Maker = (rng) => {
