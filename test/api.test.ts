@@ -31,6 +31,8 @@ test('sha256: a three-file upload completes with the right digests, timings and 
   assert.match(created.id, /^[A-Za-z0-9_-]{21}$/);
   assert.equal(created.label, 'nightly batch');
   assert.equal(created.processor, 'sha256');
+  assert.equal(created.status, 'queued');
+  assert.equal(created.queuePosition, 1, 'next to start: a queued job has its position, even as it starts');
   assert.deepEqual(created.files.map((f) => [f.name, f.size]), [['a.txt', 6], ['folder/b.bin', 3 * MiB], ['empty.txt', 0]]);
 
   const final = await pollJob(server.url, created.id);

@@ -112,8 +112,11 @@ export class JobService {
     });
     this.queue.add(job.id, snapshot.createdAt);
     this.positions.remember(job.id, this.queue.position(job.id)!);
+    // Read before pump() may take the job out of the queue: a job about to start is
+    // still `queued`, at position 1, until its job.started.
+    const created = this.withPosition(snapshot);
     this.pump();
-    return this.withPosition(snapshot);
+    return created;
   }
 
   /** The job's snapshot with its current queue position; rejects job_not_found. */
