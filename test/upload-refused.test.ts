@@ -1,6 +1,7 @@
 // An upload refused part-way is answered, not reset: a client that goes on writing the
-// rest of a small body (as `curl -F` or a piped stream does) must read the error code,
-// not EPIPE or ECONNRESET. The server reads the rest before answering (up to 1 MiB).
+// rest of its body (as a piped stream does) must read the error code, not EPIPE or
+// ECONNRESET. The server answers at once and reads on (up to 8 MiB or 2 s) before it
+// closes the connection.
 
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -11,15 +12,27 @@ import { startTestServer } from './helpers/server.js';
 const BOUNDARY = 'jobcast-refused';
 const TRIES = 30;
 
-/** The body in pieces: the refused field first, then a file written in 4 KiB writes. */
-function bodyPieces(fileBytes: number): Buffer[] {
+/** The body in pieces: an unknown processor first if asked, then a file written in `pieceBytes` writes. */
+function bodyPieces(fileBytes: number, pieceBytes: number, withUnknownProcessor: boolean): Buffer[] {
   const pieces = [
-    Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="processor"\r\n\r\nno-such-processor\r\n`),
+    Buffer.from(withUnknownProcessor ? `--${BOUNDARY}\r\nContent-Disposition: form-data; name="processor"\r\n\r\nno-such-processor\r\n` : ''),
     Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
   ];
-  for (let sent = 0; sent < fileBytes; sent += 4096) pieces.push(Buffer.alloc(Math.min(4096, fileBytes - sent), 0x61));
+  const block = Buffer.alloc(pieceBytes, 0x61);
+  for (let sent = 0; sent < fileBytes; sent += block.length) pieces.push(block.subarray(0, Math.min(block.length, fileBytes - sent)));
   pieces.push(Buffer.from(`\r\n--${BOUNDARY}--\r\n`));
   return pieces;
+}
+
+/** Tally of outcomes over `tries` uploads of `pieces`. */
+async function tally(port: number, tries: number, pieces: Buffer[]): Promise<Record<string, number>> {
+  const outcomes = new Map<string, number>();
+  for (let i = 0; i < tries; i++) {
+    const outcome = await postWithoutStopping(port, pieces);
+    const key = 'error' in outcome ? `socket error ${outcome.error}` : `${outcome.status} ${outcome.code}`;
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  }
+  return Object.fromEntries(outcomes);
 }
 
 /** Writes every piece, each in its own turn of the event loop, whatever the server does; resolves with the answer or the socket error. */
@@ -57,14 +70,14 @@ function postWithoutStopping(port: number, pieces: Buffer[]): Promise<{ status: 
 
 test(`a small upload refused at its first field is answered with its code, never reset (${TRIES} tries)`, async (t) => {
   const server = await startTestServer(t);
-  const outcomes = new Map<string, number>();
-  for (let i = 0; i < TRIES; i++) {
-    const outcome = await postWithoutStopping(server.port, bodyPieces(256 * 1024));
-    const key = 'error' in outcome ? `socket error ${outcome.error}` : `${outcome.status} ${outcome.code}`;
-    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
-  }
-  assert.deepEqual(Object.fromEntries(outcomes), { '400 unknown_processor': TRIES });
+  assert.deepEqual(await tally(server.port, TRIES, bodyPieces(256 * 1024, 4096, true)), { '400 unknown_processor': TRIES });
   assert.deepEqual(await readdir(server.config.spoolDir), [], 'no spool folder left');
   const list = (await (await fetch(`${server.url}/jobs`)).json()) as { jobs: unknown[] };
   assert.equal(list.jobs.length, 0, 'no job created');
+});
+
+test('a client that keeps sending 64 MiB past --max-file-size reads 413 file_too_large, never a reset (5 tries)', async (t) => {
+  const server = await startTestServer(t, { maxFileSize: 1024 * 1024 });
+  assert.deepEqual(await tally(server.port, 5, bodyPieces(64 * 1024 * 1024, 64 * 1024, false)), { '413 file_too_large': 5 });
+  assert.deepEqual(await readdir(server.config.spoolDir), [], 'no spool folder left');
 });

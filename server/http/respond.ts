@@ -5,6 +5,11 @@ import { JobcastError } from '../errors.js';
 
 /** Sends `body` as JSON with `status`. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.end(writeJsonHead(res, status, body, headers));
+}
+
+/** Writes the status line and headers for `body` as JSON; returns the body's text, still to be sent. */
+function writeJsonHead(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): string {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -12,24 +17,25 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
     'cache-control': 'no-store',
     ...headers,
   });
-  res.end(text);
+  return text;
 }
 
 /**
- * A refused request whose body is still arriving is read on, up to these bounds, before
- * the answer goes out. Closing a socket with unread bytes makes the kernel send a reset,
- * and a reset can destroy the answer before the client reads it (or fail the client's
- * next write first): a small refused upload then looks like a network error instead of
- * its error code. Past the bounds the cost of reading on wins, and the connection is
- * closed right after the answer.
+ * A refused request whose body is still arriving: the whole answer goes out at once, but
+ * the connection stays open, reading and discarding the body, until it ends or these
+ * bounds are reached, and only then closes. Closing a socket with unread bytes makes the
+ * kernel send a reset, and a reset can destroy the answer before the client has read it
+ * (or fail the client's next write first), so a refused upload would look like a network
+ * error instead of its error code. The answer carries Content-Length, so the client has
+ * all of it long before the close.
  */
-const DRAIN_MAX_BYTES = 1024 * 1024;
-const DRAIN_MAX_MS = 500;
+const LINGER_MAX_BYTES = 8 * 1024 * 1024;
+const LINGER_MAX_MS = 2000;
 
 /**
  * Sends `{"error": {code, message}}`. When the request body has not been read to its end
- * (an upload refused part-way), it is drained within the bounds above, and the connection
- * is closed after the answer: it cannot carry another request.
+ * (an upload refused part-way), the connection lingers within the bounds above, then
+ * closes: it cannot carry another request.
  */
 export function sendError(req: IncomingMessage, res: ServerResponse, error: JobcastError): void {
   if (res.headersSent) {
@@ -39,9 +45,8 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: Jobc
   const headers: Record<string, string> = { ...error.headers };
   if (req.complete) return sendJson(res, error.status, error.toJSON(), headers);
   headers.connection = 'close';
-  void drainBody(req).then(() => {
-    if (!res.destroyed) sendJson(res, error.status, error.toJSON(), headers);
-  });
+  res.write(writeJsonHead(res, error.status, error.toJSON(), headers));
+  void drainBody(req).then(() => res.end());
 }
 
 /** Reads and discards the rest of `req`; resolves at its end, when it breaks off, or at the bounds. */
@@ -57,9 +62,9 @@ function drainBody(req: IncomingMessage): Promise<void> {
     };
     const count = (chunk: Buffer): void => {
       drained += chunk.length;
-      if (drained > DRAIN_MAX_BYTES) finish();
+      if (drained > LINGER_MAX_BYTES) finish();
     };
-    const timer = setTimeout(finish, DRAIN_MAX_MS);
+    const timer = setTimeout(finish, LINGER_MAX_MS);
     req.on('data', count);
     req.once('end', finish);
     req.once('close', finish);
