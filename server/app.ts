@@ -3,11 +3,14 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConfigError, type Config } from './config.js';
+import type { JobcastError } from './errors.js';
 import { createTokenCheck } from './http/auth.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
+import { rawErrorResponse } from './http/respond.js';
 import { createRouter } from './http/router.js';
 import { Spool } from './http/spool.js';
 import { sseRoutes } from './http/sse-route.js';
@@ -131,7 +134,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     allowedOrigins: config.allowedOrigins,
     hasToken: token.hasToken,
     isAuthorized: token.isAuthorized,
-    refuseUpgrade: (socket) => connectionLimits.refuseUpgrade(socket),
+    refuseUpgrade: (socket) => connectionLimits.refuseUpgrade(socket) || refuseWhileShuttingDown(socket, service),
   });
   await listen(server, config.port, config.host);
   const { port } = server.address() as AddressInfo;
@@ -142,9 +145,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down');
-      server.close();
-      server.closeIdleConnections();
+      // The server goes on listening through the grace: uploads and new WebSocket
+      // connections get 503 shutting_down, /readyz 503, and reads are still served, so
+      // pollers and subscribers see the last files finish and the requeues.
       await service.close(config.shutdownGraceMs);
+      server.close();
       retention?.stop();
       // After the grace period, so subscribers see the last files finish and the requeues.
       hub.close();
@@ -156,6 +161,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     })());
 
   return { url, port, config, service, store, hub, logger, close };
+}
+
+/** For 'upgrade' during shutdown: answers 503 shutting_down before any upgrade and returns true. */
+function refuseWhileShuttingDown(socket: Duplex, service: JobService): boolean {
+  try {
+    service.assertOpen();
+    return false;
+  } catch (err) {
+    socket.end(rawErrorResponse(err as JobcastError));
+    return true;
+  }
 }
 
 /** Most finished jobs a new `*` subscriber gets snapshots of (SPEC 3.3). */

@@ -6,7 +6,7 @@
 // the job without running a finished file again.
 
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { request, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -99,6 +99,26 @@ function freshUpload(baseUrl: string): Promise<UploadOutcome> {
   const upload = new ManualUpload(baseUrl, {}, 16);
   upload.finish();
   return upload.outcome;
+}
+
+/** The status a WebSocket upgrade request to /ws is answered with (101 when it is upgraded). */
+function upgradeStatus(baseUrl: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${baseUrl}/ws`, {
+      agent: false,
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Resolves once `condition()` resolves true, checking every few ms; rejects after `timeoutMs`. */
@@ -195,8 +215,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const s = await setup(t, graceMs);
     let server = await spawnServer(t, s.args);
     const log = new ServerLog(server);
-    const options = JSON.stringify({ recordPath: s.recordPath, msPerMiB: 1000 });
-    // File 0 of A takes about 1 s; files 1 and 2 a few ms. B waits behind A (concurrency 1).
+    // Every file stops half-way until `release` exists: file 0 of A stays mid-run while
+    // the test checks what the server does during the grace.
+    const release = join(s.dir, 'release');
+    const options = JSON.stringify({ recordPath: s.recordPath, msPerMiB: 1000, holdUntil: release });
+    // File 0 of A takes about 1 s once released; files 1 and 2 a few ms. B waits behind A (concurrency 1).
     const aFiles = [
       { name: 'a0.bin', content: new Uint8Array(MIB) },
       { name: 'a1.bin', content: new Uint8Array(20 * KIB) },
@@ -218,15 +241,18 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     server.child.kill(signal);
     await waitFor(() => log.has('shutting down'), 'the server to start shutting down', 5000);
 
-    // (a) A new upload on a new connection: the listening socket is closed by now, or the answer is 503.
-    const fresh = await freshUpload(server.url);
-    if ('error' in fresh) assert.equal(fresh.error, 'ECONNREFUSED', 'a new connection is refused');
-    else assert.deepEqual(fresh, { status: 503, code: 'shutting_down' });
-    t.diagnostic(`${signal}: a new upload during the grace got ${'error' in fresh ? fresh.error : `${fresh.status} ${fresh.code}`}`);
+    // (a) During the grace the server still listens: a new upload on a new connection
+    // gets 503 shutting_down, so do /readyz and a new WebSocket, and reads are served.
+    assert.deepEqual(await freshUpload(server.url), { status: 503, code: 'shutting_down' });
+    const ready = await fetch(`${server.url}/readyz`);
+    assert.deepEqual([ready.status, ((await ready.json()) as { error: { code: string } }).error.code], [503, 'shutting_down']);
+    assert.equal(await upgradeStatus(server.url), 503, 'a new WebSocket is refused before the upgrade');
+    assert.equal((await fetch(`${server.url}/jobs/${a.id}`)).status, 200, 'reads are served');
     // The upload that was mid-body when the signal came ends now: 503, and its files are gone.
     inFlight.finish();
     assert.deepEqual(await within(inFlight.outcome, 5000, 'the answer to the in-flight upload'), { status: 503, code: 'shutting_down' });
     assert.deepEqual((await spoolEntries()).sort(), [a.id, b.id].sort(), 'the refused upload left nothing in the spool');
+    await writeFile(release, '');
 
     // (b) The running file finishes within the grace; the rest of A is requeued; B does not start.
     const completed = (await client.next(

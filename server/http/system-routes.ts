@@ -23,6 +23,8 @@ export function systemRoutes(opts: SystemRoutesOptions): Route[] {
       pattern: /^\/readyz$/,
       methods: {
         GET: async ({ res }) => {
+          // A load balancer stops sending new work here while running files finish.
+          opts.service.assertOpen();
           const { storeProblem, spoolProblem } = await opts.readiness.check();
           if (storeProblem !== null || spoolProblem !== null) {
             const broken = [

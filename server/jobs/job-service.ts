@@ -94,6 +94,11 @@ export class JobService {
     }
   }
 
+  /** True once close() has begun: nothing new is accepted or started. */
+  get isShuttingDown(): boolean {
+    return this.isClosing;
+  }
+
   /** Rejects with shutting_down once close() has begun. */
   assertOpen(): void {
     if (this.isClosing) throw new JobcastError('shutting_down', undefined, { 'retry-after': '5' });
