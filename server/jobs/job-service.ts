@@ -242,6 +242,11 @@ export class JobService {
         // Shutdown: the job goes back in its place, to continue at the next start.
         const position = this.queue.putBack(job.id, job.order);
         await this.log.append(job.id, { name: 'job.requeued', data: { reason: 'shutdown', position } });
+      } else if (outcome === 'stopped') {
+        // A cancel whose job.cancelled could not be stored (the caller got the error)
+        // leaves the job `running` there: it is handled as a store fault.
+        const stored = await this.opts.store.getSnapshot(job.id);
+        if (stored !== null && !isFinalStatus(stored.status)) throw new Error('the job was stopped for a cancel that could not be stored');
       }
     } catch (err) {
       await this.afterRunError(job, err);
@@ -279,17 +284,17 @@ export class JobService {
     }
     logger.error({ job: job.id, err }, 'the store cannot be written: the job waits in the queue and no job starts until it can');
     this.queue.putBack(job.id, job.order);
-    this.holdForStore(job.id);
+    this.holdForStore();
+    // A job whose job.started could not be stored is still `queued` there: no requeue event.
+    if (snapshot.status === 'running') this.storeFault!.stopped.add(job.id);
   }
 
   /** Pauses processing until the store takes writes again (see afterRunError). */
-  private holdForStore(stoppedJobId: string): void {
-    if (this.storeFault === null) {
-      const timer = setInterval(() => void this.tryStore(), STORE_RETRY_MS);
-      timer.unref();
-      this.storeFault = { timer, stopped: new Set(), isTrying: false };
-    }
-    this.storeFault.stopped.add(stoppedJobId);
+  private holdForStore(): void {
+    if (this.storeFault !== null) return;
+    const timer = setInterval(() => void this.tryStore(), STORE_RETRY_MS);
+    timer.unref();
+    this.storeFault = { timer, stopped: new Set(), isTrying: false };
   }
 
   /** Once the store works: requeues the jobs the fault stopped, in queue order, and starts processing again. */
