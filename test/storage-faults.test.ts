@@ -290,3 +290,37 @@ test('the store fills up while a job runs: processing pauses, then the job is re
   assert.equal(events.filter((e) => e.name === 'file.completed').length, 2, 'each file completed once');
   assert.deepEqual(foldEvents(null, events), final, "the fold of the log is the snapshot");
 });
+
+test('a cancel that cannot be stored answers 503 not_ready; the job waits and then runs on once the store works', { skip: SKIP }, async (t) => {
+  const box = sandbox(t);
+  const dbDir = box.mount('db', '8m');
+  mkdirSync(join(box.base, 'spool'));
+  const server = await startTestServer(t, {
+    spoolDir: join(box.base, 'spool'),
+    store: `sqlite:${join(dbDir, 'jobcast.db')}`,
+    processorDir: FIXTURE_PROCESSORS,
+  });
+  box.closeServerFirst(() => server.close());
+  const processor = Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="processor"\r\n\r\ngated\r\n`);
+  const created = await postUpload(server.port, CONTENT_TYPE, Buffer.concat([processor, uploadBody([{ name: 'a.bin', size: 1000 }])]));
+  assert.equal(created?.status, 202, created?.body.toString('utf8'));
+  const id = (created.json as Snapshot).id;
+  const job = async (): Promise<Snapshot> => (await rawGet(server.port, `/jobs/${id}`)).json as Snapshot;
+  await until(job, (s) => s.files[0]!.status === 'running', 'the file to run');
+
+  const filler = fillUp(dbDir);
+  const cancel = await fetch(`${server.url}/jobs/${id}/cancel`, { method: 'POST' });
+  assert.equal(cancel.status, 503);
+  assert.equal(((await cancel.json()) as { error: { code: string } }).error.code, 'not_ready');
+  const queue = async () => (await rawGet(server.port, '/queue')).json as { queued: number; running: number };
+  const held = await until(queue, (q) => q.queued === 1, 'the stopped job back in the queue');
+  assert.equal(held.running, 0);
+
+  writeFileSync(join(box.base, 'release'), '');
+  rmSync(filler);
+  const final = await pollJob(server.url, id);
+  assert.equal(final.status, 'completed');
+  const events = (await server.store.eventsSince(id, 0))!;
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gapless');
+  assert.deepEqual(events.filter((e) => e.name === 'job.requeued').map((e) => e.data), [{ reason: 'store', position: 1 }]);
+});
