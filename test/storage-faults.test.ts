@@ -252,11 +252,15 @@ async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, w
   }
 }
 
-test('the store fills up while a job runs: processing pauses, then the job is requeued (reason "store") and completes', { skip: SKIP }, async (t) => {
+/**
+ * A server whose store sits on a small tmpfs, running one `gated` job of `files` (1000
+ * bytes each) whose first file is running: `gated` holds each file at half done until
+ * `release()` writes the file it waits for beside the spool.
+ */
+async function runningGatedJob(t: TestContext, files: string[]) {
   const box = sandbox(t);
   const dbDir = box.mount('db', '8m');
   mkdirSync(join(box.base, 'spool'));
-  // `gated` holds each file at half done until `release` appears beside the spool.
   const server = await startTestServer(t, {
     spoolDir: join(box.base, 'spool'),
     store: `sqlite:${join(dbDir, 'jobcast.db')}`,
@@ -264,17 +268,23 @@ test('the store fills up while a job runs: processing pauses, then the job is re
   });
   box.closeServerFirst(() => server.close());
   const processor = Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="processor"\r\n\r\ngated\r\n`);
-  const created = await postUpload(server.port, CONTENT_TYPE, Buffer.concat([processor, uploadBody([{ name: 'a.bin', size: 1000 }, { name: 'b.bin', size: 1000 }])]));
+  const body = Buffer.concat([processor, uploadBody(files.map((name) => ({ name, size: 1000 })))]);
+  const created = await postUpload(server.port, CONTENT_TYPE, body);
   assert.equal(created?.status, 202, created?.body.toString('utf8'));
   const id = (created.json as Snapshot).id;
   const job = async (): Promise<Snapshot> => (await rawGet(server.port, `/jobs/${id}`)).json as Snapshot;
+  const queue = async () => (await rawGet(server.port, '/queue')).json as { queued: number; running: number };
   await until(job, (s) => s.files[0]!.status === 'running', 'the first file to run');
+  return { server, dbDir, id, job, queue, release: () => writeFileSync(join(box.base, 'release'), '') };
+}
+
+test('the store fills up while a job runs: processing pauses, then the job is requeued (reason "store") and completes', { skip: SKIP }, async (t) => {
+  const { server, dbDir, id, job, queue, release } = await runningGatedJob(t, ['a.bin', 'b.bin']);
 
   const filler = fillUp(dbDir);
-  writeFileSync(join(box.base, 'release'), '');
+  release();
   // The first file ends in the worker, but its file.completed cannot be stored: the job
   // goes back to the queue, still `running` in the store, and nothing starts.
-  const queue = async () => (await rawGet(server.port, '/queue')).json as { queued: number; running: number };
   const held = await until(queue, (q) => q.queued === 1, 'the job back in the queue');
   assert.equal(held.running, 0, 'nothing runs while the store cannot be written');
   assert.equal((await job()).status, 'running', 'the store still holds the last state it could write');
@@ -288,35 +298,20 @@ test('the store fills up while a job runs: processing pauses, then the job is re
   const requeued = events.filter((e) => e.name === 'job.requeued');
   assert.deepEqual(requeued.map((e) => e.data), [{ reason: 'store', position: 1 }]);
   assert.equal(events.filter((e) => e.name === 'file.completed').length, 2, 'each file completed once');
-  assert.deepEqual(foldEvents(null, events), final, "the fold of the log is the snapshot");
+  assert.deepEqual(foldEvents(null, events), final, 'the fold of the log is the snapshot');
 });
 
 test('a cancel that cannot be stored answers 503 not_ready; the job waits and then runs on once the store works', { skip: SKIP }, async (t) => {
-  const box = sandbox(t);
-  const dbDir = box.mount('db', '8m');
-  mkdirSync(join(box.base, 'spool'));
-  const server = await startTestServer(t, {
-    spoolDir: join(box.base, 'spool'),
-    store: `sqlite:${join(dbDir, 'jobcast.db')}`,
-    processorDir: FIXTURE_PROCESSORS,
-  });
-  box.closeServerFirst(() => server.close());
-  const processor = Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="processor"\r\n\r\ngated\r\n`);
-  const created = await postUpload(server.port, CONTENT_TYPE, Buffer.concat([processor, uploadBody([{ name: 'a.bin', size: 1000 }])]));
-  assert.equal(created?.status, 202, created?.body.toString('utf8'));
-  const id = (created.json as Snapshot).id;
-  const job = async (): Promise<Snapshot> => (await rawGet(server.port, `/jobs/${id}`)).json as Snapshot;
-  await until(job, (s) => s.files[0]!.status === 'running', 'the file to run');
+  const { server, dbDir, id, queue, release } = await runningGatedJob(t, ['a.bin']);
 
   const filler = fillUp(dbDir);
   const cancel = await fetch(`${server.url}/jobs/${id}/cancel`, { method: 'POST' });
   assert.equal(cancel.status, 503);
   assert.equal(((await cancel.json()) as { error: { code: string } }).error.code, 'not_ready');
-  const queue = async () => (await rawGet(server.port, '/queue')).json as { queued: number; running: number };
   const held = await until(queue, (q) => q.queued === 1, 'the stopped job back in the queue');
   assert.equal(held.running, 0);
 
-  writeFileSync(join(box.base, 'release'), '');
+  release();
   rmSync(filler);
   const final = await pollJob(server.url, id);
   assert.equal(final.status, 'completed');

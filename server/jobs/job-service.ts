@@ -94,11 +94,6 @@ export class JobService {
     }
   }
 
-  /** True once close() has begun: nothing new is accepted or started. */
-  get isShuttingDown(): boolean {
-    return this.isClosing;
-  }
-
   /** Rejects with shutting_down once close() has begun. */
   assertOpen(): void {
     if (this.isClosing) throw new JobcastError('shutting_down', undefined, { 'retry-after': '5' });
@@ -246,7 +241,9 @@ export class JobService {
         // A cancel whose job.cancelled could not be stored (the caller got the error)
         // leaves the job `running` there: it is handled as a store fault.
         const stored = await this.opts.store.getSnapshot(job.id);
-        if (stored !== null && !isFinalStatus(stored.status)) throw new Error('the job was stopped for a cancel that could not be stored');
+        if (stored !== null && !isFinalStatus(stored.status)) {
+          await this.afterRunError(job, new Error('the job was stopped for a cancel that could not be stored'));
+        }
       }
     } catch (err) {
       await this.afterRunError(job, err);
