@@ -12,7 +12,7 @@ import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
 import { rawErrorResponse } from './http/respond.js';
 import { createRouter } from './http/router.js';
-import { Spool } from './http/spool.js';
+import { Spool } from './spool/spool.js';
 import { sseRoutes } from './http/sse-route.js';
 import { staticRoutes } from './http/static-routes.js';
 import { ReadinessProbe } from './http/readiness.js';

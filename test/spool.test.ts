@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Spool } from '../server/http/spool.js';
+import { Spool } from '../server/spool/spool.js';
 
 test('Spool: paths, bad ids, orphan sweep, writability', async (t) => {
   const base = await mkdtemp(join(tmpdir(), 'jobcast-spool-'));

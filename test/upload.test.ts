@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { isJobcastError, JobcastError } from '../server/errors.js';
 import { sendError, sendJson } from '../server/http/respond.js';
-import { Spool } from '../server/http/spool.js';
+import { Spool } from '../server/spool/spool.js';
 import { MAX_FIELD_BYTES, MAX_FIELDS, receiveUpload, type ReceivedUpload, type UploadOptions } from '../server/http/upload.js';
 
 const LIMITS: UploadOptions['limits'] = { maxFileSize: 64 * 1024, maxFiles: 5, maxUploadSize: 512 * 1024 };

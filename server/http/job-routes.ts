@@ -13,7 +13,7 @@ import type { Store } from '../store/store.js';
 import { sendJson } from './respond.js';
 import type { RequestContext, Route } from './router.js';
 import type { TokenCheck } from './auth.js';
-import type { Spool } from './spool.js';
+import type { Spool } from '../spool/spool.js';
 import type { ReadinessProbe } from './readiness.js';
 import { receiveUpload } from './upload.js';
 

@@ -4,7 +4,7 @@
 import { JobcastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
-import type { Spool } from './spool.js';
+import type { Spool } from '../spool/spool.js';
 
 /**
  * How long uploads trust the last readiness check (1 s). Within it an upload costs no

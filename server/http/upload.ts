@@ -21,7 +21,7 @@ import busboy from 'busboy';
 import { JobcastError } from '../errors.js';
 import type { FileDescriptor } from '../protocol/types.js';
 import { cleanFilename } from './filename.js';
-import type { Spool } from './spool.js';
+import type { Spool } from '../spool/spool.js';
 import { applyField, MAX_LABEL_CHARS, UPLOAD_FIELDS, type UploadFields } from './upload-fields.js';
 
 export { MAX_LABEL_CHARS };

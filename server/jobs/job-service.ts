@@ -1,10 +1,10 @@
 // The job state machine around the queue: create, start (up to --concurrency at
 // once), cancel, delete, recover after a restart, and stop at shutdown.
 
-import { readFile, writeFile } from 'node:fs/promises';
 import { JobcastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isFinalStatus, type FileDescriptor, type QueueStats, type Snapshot } from '../protocol/types.js';
+import type { JobFiles } from '../spool/job-files.js';
 import type { Store } from '../store/store.js';
 import type { RunFileOutcome, RunFileRequest } from '../workers/pool-types.js';
 import type { EventBus } from './event-bus.js';
@@ -12,14 +12,6 @@ import { JobLog } from './job-log.js';
 import { JobQueue } from './job-queue.js';
 import { runJob, RunningJob } from './job-runner.js';
 import { PositionNotifier } from './position-notifier.js';
-
-/** Spool operations the service needs (see http/spool.ts). */
-export interface JobFiles {
-  jobDir(id: string): string;
-  inputPath(id: string, index: number): string;
-  outputPath(id: string, index: number): string;
-  removeJob(id: string): Promise<void>;
-}
 
 export interface JobServiceOptions {
   store: Store;
@@ -104,7 +96,7 @@ export class JobService {
     this.assertOpen();
     this.assertRoomInQueue();
     // The options travel with the files: a job recovered after a restart needs them too.
-    await writeFile(this.optionsPath(job.id), JSON.stringify(job.options));
+    await this.opts.files.writeOptions(job.id, job.options);
     const position = this.queue.size + 1;
     const snapshot = await this.log.create(job.id, {
       name: 'job.queued',
@@ -327,20 +319,8 @@ export class JobService {
       isProcessor,
       fileTimeoutMs,
       logger,
-      readOptions: (id: string) => this.readOptions(id),
+      readOptions: (id: string) => files.readOptions(id),
     };
-  }
-
-  private optionsPath(id: string): string {
-    return `${this.opts.files.jobDir(id)}/options.json`;
-  }
-
-  private async readOptions(id: string): Promise<Record<string, unknown>> {
-    try {
-      return JSON.parse(await readFile(this.optionsPath(id), 'utf8')) as Record<string, unknown>;
-    } catch {
-      return {};
-    }
   }
 
   /** A hint for clients refused with queue_full: about one job's worth of waiting. */

@@ -1,18 +1,19 @@
-// The spool: where uploaded files and processor outputs live, one folder per job
-// (`<root>/<id>/in-<index>`, `<root>/<id>/out-<index>`). Paths are built only from
-// checked job ids and integer indexes, never from anything a client named, so nothing
-// can be written or removed outside the root.
+// The spool: where uploaded files, processor outputs and job options live, one folder
+// per job (`<root>/<id>/in-<index>`, `out-<index>`, `options.json`). Paths are built
+// only from checked job ids and integer indexes, never from anything a client named,
+// so nothing can be written or removed outside the root.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { JobFiles } from './job-files.js';
 
 // nanoid ids are 21 URL-safe characters; the wider pattern leaves room for other id
 // schemes while still excluding `.`, `..`, separators and anything else path-like.
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Files of jobs under one root folder. */
-export class Spool {
+export class Spool implements JobFiles {
   /** Absolute path of the root folder. */
   readonly root: string;
 
@@ -37,6 +38,20 @@ export class Spool {
   /** `<root>/<id>/out-<index>`: what the processor produced for file `index`, if anything. */
   outputPath(id: string, index: number): string {
     return join(this.jobDir(id), `out-${checkIndex(index)}`);
+  }
+
+  /** `<root>/<id>/options.json`: the job's `options` as uploaded. */
+  async writeOptions(id: string, options: Record<string, unknown>): Promise<void> {
+    await writeFile(this.optionsPath(id), JSON.stringify(options));
+  }
+
+  /** The job's `options`; `{}` when the file is missing or unreadable (a job from an older build). */
+  async readOptions(id: string): Promise<Record<string, unknown>> {
+    try {
+      return JSON.parse(await readFile(this.optionsPath(id), 'utf8')) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
   }
 
   /** Creates the root folder and its parents if missing. */
@@ -102,6 +117,10 @@ export class Spool {
       // force: a concurrent sweepOrphans may already have removed the probe.
       await rm(probe, { force: true }).catch(() => undefined);
     }
+  }
+
+  private optionsPath(id: string): string {
+    return join(this.jobDir(id), 'options.json');
   }
 }
 
