@@ -35,6 +35,9 @@ export const ERRORS = {
   },
   shutting_down: { status: 503, message: 'the server is shutting down; retry on another instance or later' },
   internal_error: { status: 500, message: 'an unexpected error happened; see the server log' },
+  // Never answered: the store refuses an append by a process that no longer owns the job
+  // (SPEC 6 fencing); that process stops the job's run and writes nothing more.
+  fenced: { status: 409, message: 'this process no longer owns the job: a newer claim or a cancel took it' },
   // WebSocket (SPEC 3.3): sent as {"type":"error"} messages, not HTTP statuses
   bad_message: { status: 400, message: 'the message is not a valid jobcast request' },
   too_many_subscriptions: { status: 400, message: 'this connection has reached --max-subscriptions' },

@@ -4,7 +4,8 @@
 
 import { applyEvent } from '../protocol/reducer.js';
 import { isFinalStatus, type JobEvent, type JobStatus, type NewEvent, type Snapshot } from '../protocol/types.js';
-import type { Appended, ListPage, ListQuery, Store, StoreOptions } from './store.js';
+import { Epochs } from './epochs.js';
+import type { AppendOptions, Appended, Fence, ListPage, ListQuery, Store, StoreOptions } from './store.js';
 import {
   checkAppendable,
   checkListQuery,
@@ -12,6 +13,7 @@ import {
   closedError,
   duplicateJob,
   emptyCounts,
+  finishedError,
   jobNotFound,
   storedEvent,
 } from './store-checks.js';
@@ -28,6 +30,7 @@ class MemoryStore implements Store {
   readonly #logSize: number;
   /** Map order is insertion order, which is creation order. */
   readonly #jobs = new Map<string, MemoryJob>();
+  readonly #epochs = new Epochs();
   #nextN = 1;
   #closing: Promise<void> | null = null;
 
@@ -45,18 +48,28 @@ class MemoryStore implements Store {
     return { event, snapshot };
   }
 
-  async append(id: string, newEvent: NewEvent): Promise<Appended> {
+  async append(id: string, newEvent: NewEvent, options: AppendOptions = {}): Promise<Appended> {
     this.#checkOpen();
     checkAppendable(newEvent);
     const job = this.#jobs.get(id);
     if (job === undefined) throw jobNotFound(id);
+    // Checked and written without an await between: nothing can slip in.
+    this.#epochs.check(id, options.fence);
+    if (isFinalStatus(job.snapshot.status)) throw finishedError(id);
     const { event } = storedEvent(id, job.snapshot.seq + 1, newEvent);
     const snapshot = applyEvent(job.snapshot, event);
     job.snapshot = snapshot;
     job.log.push(event);
     // V8 trims the front of a packed array in place, so this stays cheap at logSize 1000.
     while (job.log.length > this.#logSize) job.log.shift();
+    this.#epochs.appended(id, options.fence, isFinalStatus(snapshot.status));
     return { event, snapshot };
+  }
+
+  async issueFence(id: string): Promise<Fence> {
+    this.#checkOpen();
+    if (!this.#jobs.has(id)) throw jobNotFound(id);
+    return this.#epochs.issue(id);
   }
 
   async getSnapshot(id: string): Promise<Snapshot | null> {
@@ -118,6 +131,7 @@ class MemoryStore implements Store {
 
   async delete(id: string): Promise<boolean> {
     this.#checkOpen();
+    this.#epochs.forget(id);
     return this.#jobs.delete(id);
   }
 
@@ -126,7 +140,10 @@ class MemoryStore implements Store {
   }
 
   close(): Promise<void> {
-    this.#closing ??= Promise.resolve().then(() => this.#jobs.clear());
+    this.#closing ??= Promise.resolve().then(() => {
+      this.#jobs.clear();
+      this.#epochs.clear();
+    });
     return this.#closing;
   }
 
@@ -134,7 +151,6 @@ class MemoryStore implements Store {
     if (this.#closing !== null) throw closedError();
   }
 }
-
 
 /**
  * A store that keeps jobs and the last `options.logSize` events of each in memory.

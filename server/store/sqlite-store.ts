@@ -19,6 +19,7 @@ import Database from 'better-sqlite3';
 import { JobcastError } from '../errors.js';
 import { applyEvent } from '../protocol/reducer.js';
 import { JOB_STATUSES, isFinalStatus, type JobEvent, type JobStatus, type NewEvent, type Snapshot } from '../protocol/types.js';
+import { Epochs } from './epochs.js';
 import {
   checkAppendable,
   checkListQuery,
@@ -26,10 +27,11 @@ import {
   closedError,
   duplicateJob,
   emptyCounts,
+  finishedError,
   jobNotFound,
   storedEvent,
 } from './store-checks.js';
-import type { Appended, ListPage, ListQuery, Store, StoreOptions } from './store.js';
+import type { AppendOptions, Appended, Fence, ListPage, ListQuery, Store, StoreOptions } from './store.js';
 
 /** Bumped when the schema changes; a file from a newer build is refused rather than misread. */
 const SCHEMA_VERSION = 1;
@@ -152,6 +154,8 @@ class SqliteStore implements Store {
   readonly #cachedJobs: number;
   /** Current snapshots of non-final jobs; this process is the file's only writer, so they never go stale. */
   readonly #hot = new Map<string, Hot>();
+  /** Fence tokens: this process is the file's only writer, so they live here (epochs.ts). */
+  readonly #epochs = new Epochs();
   #closing: Promise<void> | null = null;
   readonly #createTx: (id: string, event: JobEvent, json: string, base: Snapshot) => number;
   readonly #appendTx: (n: number, event: JobEvent, json: string, base: Snapshot | null) => void;
@@ -200,11 +204,14 @@ class SqliteStore implements Store {
     return { event, snapshot };
   }
 
-  async append(id: string, newEvent: NewEvent): Promise<Appended> {
+  async append(id: string, newEvent: NewEvent, options: AppendOptions = {}): Promise<Appended> {
     this.#checkOpen();
     checkAppendable(newEvent);
     const hot = this.#load(id);
     if (hot === null) throw jobNotFound(id);
+    // better-sqlite3 is synchronous: the checks and the transaction run with nothing in between.
+    this.#epochs.check(id, options.fence);
+    if (isFinalStatus(hot.snapshot.status)) throw finishedError(id);
     const { event, json } = storedEvent(id, hot.snapshot.seq + 1, newEvent);
     const snapshot = applyEvent(hot.snapshot, event);
     // `>=` rather than `===`: after a restart with a smaller --log-size the distance may
@@ -216,7 +223,14 @@ class SqliteStore implements Store {
     hot.snapshot = snapshot;
     if (rebase) hot.baseSeq = event.seq;
     if (isFinalStatus(snapshot.status)) this.#hot.delete(id);
+    this.#epochs.appended(id, options.fence, isFinalStatus(snapshot.status));
     return { event, snapshot };
+  }
+
+  async issueFence(id: string): Promise<Fence> {
+    this.#checkOpen();
+    if (this.#sql.headById.get(id) === undefined) throw jobNotFound(id);
+    return this.#epochs.issue(id);
   }
 
   async getSnapshot(id: string): Promise<Snapshot | null> {
@@ -278,6 +292,7 @@ class SqliteStore implements Store {
     if (head === undefined) return false;
     writing(() => this.#deleteTx(head.n));
     this.#hot.delete(id);
+    this.#epochs.forget(id);
     return true;
   }
 
@@ -295,6 +310,7 @@ class SqliteStore implements Store {
     // Closing checkpoints the WAL into the main file; every caller gets the same promise.
     this.#closing ??= Promise.resolve().then(() => {
       this.#hot.clear();
+      this.#epochs.clear();
       this.#db.close();
     });
     return this.#closing;

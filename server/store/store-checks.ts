@@ -65,6 +65,16 @@ export function duplicateJob(id: string): JobcastError {
   return new JobcastError('internal_error', `a job with the id '${id}' already exists`);
 }
 
+/** The rejection for an append whose fence token is no longer the job's epoch (SPEC 6). */
+export function fencedError(id: string): JobcastError {
+  return new JobcastError('fenced', `job '${id}' has a newer owner, or was cancelled: this claim may not append`);
+}
+
+/** The rejection for an append to a finished job: its last event is final. */
+export function finishedError(id: string): JobcastError {
+  return new JobcastError('job_finished', `job '${id}' has finished: it takes no more events`);
+}
+
 /** Every status at zero, so callers never meet a missing key. */
 export function emptyCounts(): Record<JobStatus, number> {
   return { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };

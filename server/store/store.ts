@@ -1,5 +1,7 @@
-// The store interface: job records and their event logs. The HTTP, hub and job code
-// see only this, so sqlite, memory and (later) Redis implementations are interchangeable.
+// The Store contract: job records and their event logs, and the fence that keeps a
+// job's log to one writer at a time. The job code sees only this, so the sqlite, memory
+// and (later) Redis implementations are interchangeable; test/contracts/store-contract.ts
+// holds them all to it.
 
 import type { JobEvent, JobStatus, NewEvent, Snapshot } from '../protocol/types.js';
 
@@ -25,16 +27,52 @@ export interface ListPage {
   next: string | null;
 }
 
+/**
+ * A fence token (SPEC 6): the job's epoch when its owner claimed it. Each claim bumps
+ * the job's epoch, so a token only ever names the latest claim; an owner that was
+ * paused past a takeover or a cancel holds a token the store no longer accepts.
+ */
+export type Fence = number;
+
+export interface AppendOptions {
+  /**
+   * The appending owner's fence token. Absent only for the appends that need no owner
+   * (see Store.append).
+   */
+  fence?: Fence;
+}
+
 export interface Store {
   /** Creates the job with its first event (`job.queued`, seq 1), atomically and durably. */
   createJob(id: string, queued: Extract<NewEvent, { name: 'job.queued' }>): Promise<Appended>;
   /**
    * Appends an event with the job's next seq (gapless: last seq + 1), folds it into the
-   * snapshot with the shared reducer, and trims the log to the last `logSize` events.
+   * snapshot with the shared reducer, and trims the log to the last `logSize` events,
+   * as one atomic step. Appends to one job resolve in the order they were called.
+   *
+   * Fencing, checked atomically with the append, in this order:
+   * - With `fence`: appended only while `fence` is the job's current epoch; otherwise
+   *   rejects with JobcastError('fenced') and writes nothing. Every event of a run
+   *   (job.started, file.*, job.completed, job.failed, job.requeued at shutdown) is
+   *   appended this way by the job's owner.
+   * - Without `fence`: the append needs no owner, and it revokes the current one (the
+   *   epoch is bumped in the same step, so the owner's next fenced append is refused).
+   *   Only three appends are made so: job.cancelled (a cancel, from any process), and
+   *   job.requeued when nobody owns the job: at restart ("restart", its owner's process
+   *   is gone) and after a store fault ("store", its run was stopped and it waits in the
+   *   queue). createJob needs no fence either: nobody can own a job before it exists.
+   * - A finished job takes no more events: rejects with JobcastError('job_finished'),
+   *   so a cancel racing the owner's last event cannot land after it.
    * Rejects with JobcastError('job_not_found') for an unknown job.
-   * Appends to one job resolve in the order they were called.
    */
-  append(id: string, event: NewEvent): Promise<Appended>;
+  append(id: string, event: NewEvent, options?: AppendOptions): Promise<Appended>;
+  /**
+   * Starts a new ownership of the job: bumps its epoch and resolves with it, the fence
+   * token of the claim. Epochs only grow while the store holds the job (a store kept in
+   * one process, memory or SQLite, starts them again at its next start: no token of the
+   * previous process can be presented then). Rejects job_not_found for an unknown job.
+   */
+  issueFence(id: string): Promise<Fence>;
   /** The job's snapshot at its last seq (queuePosition as last set by an event), or null. */
   getSnapshot(id: string): Promise<Snapshot | null>;
   /**
