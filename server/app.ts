@@ -18,7 +18,7 @@ import { staticRoutes } from './http/static-routes.js';
 import { ReadinessProbe } from './http/readiness.js';
 import { systemRoutes } from './http/system-routes.js';
 import { Hub, type HubOptions } from './hub/hub.js';
-import { EventBus } from './jobs/event-bus.js';
+import { LocalFeed } from './feed/local-feed.js';
 import { JobService } from './jobs/job-service.js';
 import { RetentionSweeper } from './jobs/retention.js';
 import { createLogger, type Logger } from './logger.js';
@@ -68,11 +68,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (removed > 0) logger.info({ removed }, 'removed spool entries that belong to no job');
 
   const pool = new ProcessorPool({ workers: config.workers, progressIntervalMs: config.progressIntervalMs, registry, logger });
-  const bus = new EventBus();
+  const feed = new LocalFeed();
   const isProcessor = (name: string) => registry.has(name);
   const service = new JobService({
     store,
-    bus,
+    feed,
     files: spool,
     pool,
     isProcessor,
@@ -82,7 +82,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     fileTimeoutMs: config.fileTimeoutMs,
     logger,
   });
-  const metrics = createMetrics(store, bus, () => service.stats());
+  const metrics = createMetrics(store, feed, () => service.stats());
   await service.start();
   const retention = config.retentionMs === null ? null : new RetentionSweeper(store, (id) => service.forget(id), config.retentionMs, logger);
   retention?.start();
@@ -90,7 +90,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const token = createTokenCheck(config.token);
   const readiness = new ReadinessProbe({ store, spool, logger });
   const hub = new Hub({
-    bus,
+    feed,
+    positions: service.positions,
     logger,
     getSnapshot: (id) => service.get(id),
     eventsSince: (id, since) => store.eventsSince(id, since),
@@ -156,6 +157,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       transport.close();
       server.closeAllConnections();
       await pool.destroy();
+      await feed.close();
       await store.close();
       logger.info('stopped');
     })());

@@ -1,9 +1,9 @@
 // Prometheus metrics (GET /metrics): jobs by status, queue depth, file durations,
-// upload bytes and refused uploads. Job events feed them through the bus.
+// upload bytes and refused uploads. Job events reach them through the feed.
 
 import client from 'prom-client';
 import { JOB_STATUSES, type JobEvent, type QueueStats, type Snapshot } from './protocol/types.js';
-import type { EventBus } from './jobs/event-bus.js';
+import type { Feed } from './feed/feed.js';
 import type { Store } from './store/store.js';
 
 export interface Metrics {
@@ -15,7 +15,7 @@ export interface Metrics {
 }
 
 /** Builds a registry of its own (tests run several servers in one process). */
-export function createMetrics(store: Store, bus: EventBus, queueStats: () => QueueStats): Metrics {
+export function createMetrics(store: Store, feed: Feed, queueStats: () => QueueStats): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'jobcast_' });
 
@@ -70,7 +70,7 @@ export function createMetrics(store: Store, bus: EventBus, queueStats: () => Que
     registers: [registry],
   });
 
-  bus.on('event', (event: JobEvent, snapshot: Snapshot) => {
+  feed.on('event', (event: JobEvent, snapshot: Snapshot) => {
     events.inc({ name: event.name });
     if (event.name === 'file.completed' || event.name === 'file.failed') {
       const status = event.name === 'file.completed' ? 'done' : 'failed';

@@ -5,14 +5,15 @@
 // themselves are shown over real sockets by ws-*.test.ts, slow-reader.test.ts and sse.test.ts.
 
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { test, type TestContext } from 'node:test';
 import { JobcastError } from '../server/errors.js';
 import { Frame } from '../server/hub/frame.js';
 import { Hub } from '../server/hub/hub.js';
-import { EventBus } from '../server/jobs/event-bus.js';
+import type { Feed, FeedEventName, FeedListener, FeedNotice } from '../server/feed/feed.js';
 import type { Logger } from '../server/logger.js';
 import { applyEvent } from '../server/protocol/reducer.js';
-import type { EventDataMap, EventName, JobEvent, ServerMessage, Snapshot } from '../server/protocol/types.js';
+import type { EventDataMap, EventName, JobEvent, PositionMessage, ServerMessage, Snapshot } from '../server/protocol/types.js';
 import type { Connection } from '../server/transport/connection.js';
 
 type Kind = 'getSnapshot' | 'eventsSince' | 'dashboardSnapshots';
@@ -25,12 +26,44 @@ interface Call {
   fail(err: Error): void;
 }
 
+/** A feed the test can make lose entries and then announce the loss, as a remote one does. */
+class TestFeed implements Feed {
+  /** While true, appended events are lost on the way to the hub. */
+  isLosing = false;
+  private readonly emitter = new EventEmitter();
+
+  publishEvent({ event, snapshot }: { event: JobEvent; snapshot: Snapshot }): void {
+    if (!this.isLosing) this.emitter.emit('event', event, snapshot);
+  }
+
+  async publish(notice: FeedNotice): Promise<void> {
+    this.emitter.emit(notice.kind, ...('job' in notice ? [notice.job] : []));
+  }
+
+  on<K extends FeedEventName>(name: K, listener: FeedListener<K>): void {
+    this.emitter.on(name, listener as (...args: unknown[]) => void);
+  }
+
+  off<K extends FeedEventName>(name: K, listener: FeedListener<K>): void {
+    this.emitter.off(name, listener as (...args: unknown[]) => void);
+  }
+
+  resync(): void {
+    this.emitter.emit('resync');
+  }
+
+  async close(): Promise<void> {}
+}
+
 /** Jobs folded with the real reducer; every read answers only when the test says so. */
 class FakeStore {
   private readonly jobs = new Map<string, { snapshot: Snapshot; events: JobEvent[]; position: number | null }>();
   private readonly calls: Call[] = [];
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    readonly feed: TestFeed,
+    readonly positions: EventEmitter<{ position: [PositionMessage] }>,
+  ) {}
 
   /** A queued job at `position`. */
   create(job: string, position = 1): void {
@@ -52,7 +85,7 @@ class FakeStore {
     entry.events.push(event);
     entry.snapshot = applyEvent(entry.events.length === 1 ? null : entry.snapshot, event);
     if (name.startsWith('job.')) entry.position = entry.snapshot.queuePosition;
-    this.bus.emit('event', event, entry.snapshot);
+    this.feed.publishEvent({ event, snapshot: entry.snapshot });
     return event;
   }
 
@@ -68,7 +101,7 @@ class FakeStore {
   /** The queue moved: the job's live position changes and a position message goes out. */
   move(job: string, position: number): void {
     this.jobs.get(job)!.position = position;
-    this.bus.emit('position', { type: 'position', job, position });
+    this.positions.emit('position', { type: 'position', job, position });
   }
 
   /** The job as a GET would show it now, live position included. */
@@ -188,18 +221,19 @@ class FakeConnection implements Connection {
 interface Rig {
   hub: Hub;
   store: FakeStore;
+  feed: TestFeed;
   errors: unknown[];
   /** A new connection with its handlers; `send` delivers one client message. */
   connect(): { conn: FakeConnection; send(message: object): void; drain(): void; close(): void };
 }
 
 function rig(t: TestContext, options: { maxSubscriptions?: number; softLimitBytes?: number } = {}): Rig {
-  const bus = new EventBus();
-  const store = new FakeStore(bus);
+  const store = new FakeStore(new TestFeed(), new EventEmitter());
   const errors: unknown[] = [];
   const logger = { error: (obj: { err: unknown }) => errors.push(obj.err), info() {}, debug() {}, warn() {} } as unknown as Logger;
   const hub = new Hub({
-    bus,
+    feed: store.feed,
+    positions: store.positions,
     logger,
     getSnapshot: store.getSnapshot,
     eventsSince: store.eventsSince,
@@ -214,7 +248,7 @@ function rig(t: TestContext, options: { maxSubscriptions?: number; softLimitByte
     const handlers = hub.open(conn, { mayWatchAll: true });
     return { conn, send: (m) => handlers.onMessage(JSON.stringify(m)), drain: () => handlers.onDrain(), close: () => handlers.onClose() };
   };
-  return { hub, store, errors, connect };
+  return { hub, store, feed: store.feed, errors, connect };
 }
 
 test('one event is serialised into one Frame, the same object for every subscriber', async (t) => {
@@ -231,6 +265,65 @@ test('one event is serialised into one Frame, the same object for every subscrib
   for (const sent of frames) assert.equal(sent.length, 1);
   assert.ok(frames.every((sent) => sent[0] === frames[0]![0]), 'one Frame object shared');
   assert.equal(frames[0]![0]!.seq, 4);
+});
+
+test('resync: a live view whose events were lost, the final one included, gets a fresh snapshot', async (t) => {
+  const { store, feed, connect } = rig(t);
+  store.createRunning('a');
+  const { conn, send } = connect();
+  send({ op: 'subscribe', job: 'a' });
+  await store.answerAll();
+  feed.isLosing = true;
+  store.progress('a', 4);
+  store.finish('a');
+  feed.isLosing = false;
+  feed.resync();
+  await store.answerAll();
+  const { jobs, problems } = conn.fold();
+  assert.deepEqual(problems, []);
+  assert.equal(jobs.get('a')!.status, 'completed');
+  assert.deepEqual(jobs.get('a'), store.current('a'));
+  assert.equal(conn.of('subscribed').length, 1, 'no second subscribed: the client asked once');
+});
+
+test('resync: a live "*" hears of a job created and finished while entries were lost, without a second subscribed', async (t) => {
+  const { store, feed, connect } = rig(t);
+  store.createRunning('a');
+  const { conn, send } = connect();
+  send({ op: 'subscribe', job: '*' });
+  await store.answerAll();
+  feed.isLosing = true;
+  store.createRunning('b');
+  store.finish('b');
+  store.progress('a', 4);
+  feed.isLosing = false;
+  feed.resync();
+  await store.answerAll();
+  store.progress('a', 5);
+  const { jobs, problems } = conn.fold();
+  assert.deepEqual(problems, []);
+  assert.deepEqual(jobs.get('b'), store.current('b'));
+  assert.deepEqual(jobs.get('a'), store.current('a'));
+  assert.deepEqual(conn.of('subscribed'), [{ type: 'subscribed', job: '*', mode: 'snapshot' }]);
+});
+
+test('resync: a catch-up under way when entries are lost is done again once it ends', async (t) => {
+  const { store, feed, connect } = rig(t);
+  store.createRunning('a');
+  const { conn, send } = connect();
+  send({ op: 'subscribe', job: 'a' });
+  await settled();
+  // The store has read 'a' at seq 3; its end is lost on the way before the answer.
+  feed.isLosing = true;
+  store.finish('a');
+  feed.isLosing = false;
+  feed.resync();
+  await store.answer('getSnapshot');
+  await store.answerAll();
+  const { jobs, problems } = conn.fold();
+  assert.deepEqual(problems, []);
+  assert.deepEqual(jobs.get('a'), store.current('a'));
+  assert.equal(jobs.get('a')!.status, 'completed');
 });
 
 test('race: "*" again while live does not send a snapshot older than the events its views already sent', async (t) => {

@@ -2,7 +2,7 @@
 // them. Engine-neutral: transports hand it Connections and forward what they hear.
 
 import { CLOSE_CODES } from '../errors.js';
-import type { EventBus } from '../jobs/event-bus.js';
+import type { Feed } from '../feed/feed.js';
 import type { Logger } from '../logger.js';
 import type { JobEvent, PositionMessage, Snapshot } from '../protocol/types.js';
 import type { Connection } from '../transport/connection.js';
@@ -11,8 +11,16 @@ import { Session, type SessionHandlers, type SessionHost } from './session.js';
 
 export type { SessionHandlers } from './session.js';
 
+/** This process's queue position messages (not on the feed: each process computes its own). */
+export interface PositionSource {
+  on(name: 'position', listener: (message: PositionMessage) => void): unknown;
+  off(name: 'position', listener: (message: PositionMessage) => void): unknown;
+}
+
 export interface HubOptions {
-  bus: EventBus;
+  /** Every job's events, and resyncs when entries may have been missed. */
+  feed: Feed;
+  positions: PositionSource;
   logger: Logger;
   /** The job's snapshot with its live queue position; rejects job_not_found. */
   getSnapshot(job: string): Promise<Snapshot>;
@@ -67,8 +75,9 @@ export class Hub implements SessionHost {
     this.softLimitBytes = opts.softLimitBytes ?? DEFAULT_SOFT_LIMIT;
     this.hardLimitBytes = opts.hardLimitBytes ?? DEFAULT_HARD_LIMIT;
     this.maxBehindMs = opts.maxBehindMs ?? DEFAULT_MAX_BEHIND_MS;
-    opts.bus.on('event', this.busOnEvent);
-    opts.bus.on('position', this.busOnPosition);
+    opts.feed.on('event', this.feedOnEvent);
+    opts.feed.on('resync', this.feedOnResync);
+    opts.positions.on('position', this.positionsOnPosition);
     this.timer = setInterval(() => this.closeTooSlow(), SLOW_CHECK_MS);
     this.timer.unref();
   }
@@ -104,13 +113,14 @@ export class Hub implements SessionHost {
     if (this.isClosed) return;
     this.isClosed = true;
     clearInterval(this.timer);
-    this.opts.bus.off('event', this.busOnEvent);
-    this.opts.bus.off('position', this.busOnPosition);
+    this.opts.feed.off('event', this.feedOnEvent);
+    this.opts.feed.off('resync', this.feedOnResync);
+    this.opts.positions.off('position', this.positionsOnPosition);
     for (const session of this.sessions) session.connection.close(CLOSE_CODES.shutdown, 'the server is shutting down');
   }
 
   // The event path: one Frame per event, the same object for every subscriber.
-  private readonly busOnEvent = (event: JobEvent, snapshot: Snapshot): void => {
+  private readonly feedOnEvent = (event: JobEvent, snapshot: Snapshot): void => {
     const watchers = this.byJob.get(event.job);
     if (watchers === undefined && this.dashboards.size === 0) return;
     const frame = Frame.event(event);
@@ -118,7 +128,12 @@ export class Hub implements SessionHost {
     for (const session of this.dashboards) if (watchers === undefined || !watchers.has(session)) session.deliver(frame, snapshot);
   };
 
-  private readonly busOnPosition = (message: PositionMessage): void => {
+  /** The feed may have missed entries: every session brings its views up to date from the store. */
+  private readonly feedOnResync = (): void => {
+    for (const session of this.sessions) session.resync();
+  };
+
+  private readonly positionsOnPosition = (message: PositionMessage): void => {
     const watchers = this.byJob.get(message.job);
     if (watchers === undefined && this.dashboards.size === 0) return;
     const frame = Frame.position(message.job, message.position);

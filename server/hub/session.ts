@@ -60,6 +60,8 @@ export class Session implements SessionHandlers {
   private isClosed = false;
   /** When the session first fell behind (for the hard limit), or null. */
   behindSince: number | null = null;
+  /** Resyncs of the feed so far: a catch-up that saw one start while it read is done again. */
+  private resyncs = 0;
 
   constructor(
     readonly connection: Connection,
@@ -184,6 +186,7 @@ export class Session implements SessionHandlers {
   private async catchUp(view: View, since: number | undefined): Promise<'snapshot' | 'resume' | null> {
     const catchUp = new CatchUp(view.catchUp);
     view.state = catchUp;
+    const resyncsBefore = this.resyncs;
     let events: JobEvent[] | null;
     let current: Snapshot;
     try {
@@ -207,6 +210,7 @@ export class Session implements SessionHandlers {
     // pile up with no live event to notice: start the behind clock, so that the hard limit
     // and maxBehindMs apply to this buffer too.
     if (this.isOverSoftLimit()) this.noteBehind();
+    if (this.resyncs !== resyncsBefore) this.refreshView(view);
     return events === null ? 'snapshot' : 'resume';
   }
 
@@ -286,7 +290,8 @@ export class Session implements SessionHandlers {
     this.host.unwatchJob(this, view.job);
   }
 
-  private async subscribeAll(): Promise<void> {
+  /** `*`, or (isRefresh) a live `*` reading its snapshots again after a resync: no `subscribed` then. */
+  private async subscribeAll(isRefresh = false): Promise<void> {
     if (!this.mayWatchAll) return this.sendError('unauthorized', 'the "*" subscription needs the token: connect with ?token=', '*');
     if (this.dashboard === 'off' && this.subscriptionCount() >= this.host.maxSubscriptions) {
       return this.sendError('too_many_subscriptions', `at most ${this.host.maxSubscriptions} subscriptions per connection`, '*');
@@ -294,6 +299,7 @@ export class Session implements SessionHandlers {
     if (this.dashboard === 'off') this.host.watchAll(this, true);
     const catchUp = new CatchUp(this.dashboard instanceof CatchUp ? this.dashboard : null);
     this.dashboard = catchUp;
+    const resyncsBefore = this.resyncs;
     // The views `*` alone shows wait for the new snapshots too, keeping their lastSeq: an
     // event they sent while the store was read must not be followed by an older snapshot,
     // and a job whose final event they sent must not come back from one.
@@ -315,9 +321,10 @@ export class Session implements SessionHandlers {
       const view = this.views.get(snapshot.id);
       if (isFinalStatus(snapshot.status) && view !== undefined && !view.isExplicit) this.views.delete(view);
     }
-    this.connection.send(Frame.control({ type: 'subscribed', job: '*', mode: 'snapshot' }));
+    if (!isRefresh) this.connection.send(Frame.control({ type: 'subscribed', job: '*', mode: 'snapshot' }));
     // Up to every active job plus 100 finished ones went out regardless of the soft limit (see catchUp).
     if (this.isOverSoftLimit()) this.noteBehind();
+    if (this.resyncs !== resyncsBefore) this.refreshDashboard();
   }
 
   /** Sends the `*` snapshots (none older than its view) and lets the views it held go live. */
@@ -389,5 +396,31 @@ export class Session implements SessionHandlers {
   /** Closes the connection as too slow (SPEC 3.3: 1013, the client resumes with since). */
   closeAsSlow(): void {
     this.connection.close(CLOSE_CODES.tryAgainLater, 'the client reads too slowly');
+  }
+
+  /**
+   * The feed may have missed entries (a remote feed reconnected or lagged), so a view may
+   * wait for an event that will never come: every live view gets a fresh snapshot, and a
+   * live `*` reads its snapshots again (jobs it never heard of included). Views that are
+   * behind get theirs when the buffer drains; a catch-up under way is done again once it
+   * ends, since its read may predate what was missed.
+   */
+  resync(): void {
+    if (this.isClosed) return;
+    this.resyncs++;
+    const isDashboardLive = this.dashboard === 'live';
+    for (const view of this.views) {
+      // A live `*` refresh brings the views it alone shows up to date.
+      if (view.state === 'live' && (view.isExplicit || !isDashboardLive)) this.refreshView(view);
+    }
+    if (isDashboardLive) this.refreshDashboard();
+  }
+
+  private refreshView(view: View): void {
+    this.catchUp(view, undefined).catch((err: unknown) => this.host.onSessionError(this, err, view.job));
+  }
+
+  private refreshDashboard(): void {
+    this.subscribeAll(true).catch((err: unknown) => this.host.onSessionError(this, err, '*'));
   }
 }

@@ -3,11 +3,11 @@
 
 import { JobcastError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { isFinalStatus, type FileDescriptor, type QueueStats, type Snapshot } from '../protocol/types.js';
+import { isFinalStatus, type FileDescriptor, type JobEvent, type QueueStats, type Snapshot } from '../protocol/types.js';
+import type { Feed } from '../feed/feed.js';
 import type { JobFiles } from '../spool/job-files.js';
 import type { Store } from '../store/store.js';
 import type { RunFileOutcome, RunFileRequest } from '../workers/pool-types.js';
-import type { EventBus } from './event-bus.js';
 import { JobLog } from './job-log.js';
 import { JobQueue } from './job-queue.js';
 import { runJob, RunningJob } from './job-runner.js';
@@ -15,7 +15,7 @@ import { PositionNotifier } from './position-notifier.js';
 
 export interface JobServiceOptions {
   store: Store;
-  bus: EventBus;
+  feed: Feed;
   files: JobFiles;
   pool: { run(request: RunFileRequest): Promise<RunFileOutcome> };
   isProcessor(name: string): boolean;
@@ -41,8 +41,8 @@ const STORE_RETRY_MS = 1000;
 
 export class JobService {
   readonly log: JobLog;
+  readonly positions: PositionNotifier;
   private readonly queue: JobQueue;
-  private readonly positions: PositionNotifier;
   private readonly running = new Map<string, { job: RunningJob; done: Promise<void> }>();
   private isClosing = false;
   private closing: Promise<void> | null = null;
@@ -54,9 +54,9 @@ export class JobService {
   private storeFault: { timer: NodeJS.Timeout; stopped: Set<string>; isTrying: boolean } | null = null;
 
   constructor(private readonly opts: JobServiceOptions) {
-    this.log = new JobLog(opts.store, opts.bus);
+    this.log = new JobLog(opts.store, opts.feed);
     this.queue = new JobQueue(() => this.positions.schedule());
-    this.positions = new PositionNotifier(this.queue, opts.bus, opts.progressIntervalMs);
+    this.positions = new PositionNotifier(this.queue, opts.progressIntervalMs);
   }
 
   /**
@@ -151,23 +151,23 @@ export class JobService {
   async forget(id: string): Promise<void> {
     await this.opts.store.delete(id);
     await this.opts.files.removeJob(id);
-    this.opts.bus.emit('deleted', id);
+    await this.opts.feed.publish({ kind: 'deleted', job: id });
   }
 
   /** Resolves with the final snapshot once the job ends, or null after `timeoutMs`. */
   waitForEnd(id: string, timeoutMs: number): Promise<Snapshot | null> {
     return new Promise((resolve, reject) => {
-      const onEvent = (_event: unknown, snapshot: Snapshot): void => {
+      const onEvent = (_event: JobEvent, snapshot: Snapshot): void => {
         if (snapshot.id === id && isFinalStatus(snapshot.status)) finish(snapshot);
       };
       const timer = setTimeout(() => finish(null), timeoutMs);
       const finish = (value: Snapshot | null): void => {
         clearTimeout(timer);
-        this.opts.bus.off('event', onEvent);
+        this.opts.feed.off('event', onEvent);
         resolve(value);
       };
       // Listen first, then look: an end between the two cannot be missed.
-      this.opts.bus.on('event', onEvent);
+      this.opts.feed.on('event', onEvent);
       this.get(id).then((s) => isFinalStatus(s.status) && finish(s), reject);
     });
   }

@@ -3,10 +3,12 @@
 // at most once per --progress-interval, sends a `position` message for each job
 // whose position moved since the last message. The latest value always arrives.
 
-import type { EventBus } from './event-bus.js';
+import { EventEmitter } from 'node:events';
+import type { PositionMessage } from '../protocol/types.js';
 import type { JobQueue } from './job-queue.js';
 
-export class PositionNotifier {
+/** Emits `position` for this process's listeners (the hub). */
+export class PositionNotifier extends EventEmitter<{ position: [message: PositionMessage] }> {
   /** Last position each waiting job was told (by an event or a message). */
   private readonly told = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -14,9 +16,10 @@ export class PositionNotifier {
 
   constructor(
     private readonly queue: JobQueue,
-    private readonly bus: EventBus,
     private readonly intervalMs: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Records a position already carried by an event (job.queued, job.requeued), so no message repeats it. */
   remember(jobId: string, position: number): void {
@@ -41,7 +44,7 @@ export class PositionNotifier {
       waiting.add(job);
       if (this.told.get(job) === position) continue;
       this.told.set(job, position);
-      this.bus.emit('position', { type: 'position', job, position });
+      this.emit('position', { type: 'position', job, position });
     }
     for (const job of this.told.keys()) if (!waiting.has(job)) this.told.delete(job);
   }
