@@ -57,10 +57,11 @@ export interface Store {
    *   appended this way by the job's owner.
    * - Without `fence`: the append needs no owner, and it revokes the current one (the
    *   epoch is bumped in the same step, so the owner's next fenced append is refused).
-   *   Only three appends are made so: job.cancelled (a cancel, from any process), and
-   *   job.requeued when nobody owns the job: at restart ("restart", its owner's process
-   *   is gone) and after a store fault ("store", its run was stopped and it waits in the
-   *   queue). createJob needs no fence either: nobody can own a job before it exists.
+   *   Only these are made so: job.cancelled (a cancel, from any process), and
+   *   job.requeued when nobody owns the job: at restart ("restart": its owner's process
+   *   is gone), after a store fault ("store": its run was stopped and it waits in the
+   *   queue) and after Queue.release took an expired claim ("takeover"). createJob needs
+   *   no fence either: nobody can own a job before it exists.
    * - A finished job takes no more events: rejects with JobcastError('job_finished'),
    *   so a cancel racing the owner's last event cannot land after it.
    * Rejects with JobcastError('job_not_found') for an unknown job.
