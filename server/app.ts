@@ -1,9 +1,12 @@
-// Builds a whole jobcast server from a Config: store, spool, worker pool, job
-// service, HTTP routes. main.ts runs it as a process; tests run it in-process.
+// Builds a whole jobcast server from a Config: the store with its queue and feed, the
+// spool, the worker pool, the job parts (intake, reader, control, scheduler, positions,
+// retention), the hub and the HTTP routes. main.ts runs it as a process; tests run it
+// in-process. This file only composes: each part is built from the ones it needs.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { openBackend, type Backend } from './backend.js';
 import { ConfigError, type Config } from './config.js';
 import type { JobcastError } from './errors.js';
 import { createTokenCheck } from './http/auth.js';
@@ -12,31 +15,36 @@ import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
 import { rawErrorResponse } from './http/respond.js';
 import { createRouter } from './http/router.js';
-import { Spool } from './spool/spool.js';
 import { sseRoutes } from './http/sse-route.js';
 import { staticRoutes } from './http/static-routes.js';
 import { ReadinessProbe } from './http/readiness.js';
 import { systemRoutes } from './http/system-routes.js';
 import { Hub, type HubOptions } from './hub/hub.js';
-import { LocalFeed } from './feed/local-feed.js';
-import { JobService } from './jobs/job-service.js';
+import { JobControl } from './jobs/control.js';
+import { Intake } from './jobs/intake.js';
+import { JobLog } from './jobs/job-log.js';
+import { PositionNotifier } from './jobs/position-notifier.js';
+import { JobReader } from './jobs/reader.js';
+import { rebuildQueue } from './jobs/recovery.js';
 import { RetentionSweeper } from './jobs/retention.js';
+import { Scheduler } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics } from './metrics.js';
-import { openStore } from './store/open-store.js';
-import type { Store } from './store/store.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { Spool } from './spool/spool.js';
 import { ProcessorPool } from './workers/pool.js';
-import { loadProcessorRegistry } from './workers/registry.js';
+import { loadProcessorRegistry, type ProcessorRegistry } from './workers/registry.js';
 import { attachWsTransport } from './transport/ws-transport.js';
-import { isFinalStatus, type Snapshot } from './protocol/types.js';
 
 export interface RunningServer {
   /** `http://host:port`, with the port actually bound (useful with --port 0). */
   readonly url: string;
   readonly port: number;
   readonly config: Config;
-  readonly service: JobService;
-  readonly store: Store;
+  /**
+   * Saving and publishing job events, as the runner does: the one way in for synthetic
+   * events (tests, benchmarks) that no processor produces.
+   */
+  readonly log: JobLog;
   readonly hub: Hub;
   readonly logger: Logger;
   /** Graceful stop (SPEC 7): refuse uploads, let running files finish within --shutdown-grace, requeue the rest. */
@@ -50,6 +58,18 @@ export interface StartOptions {
   hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs'>;
 }
 
+/** The parts that hold and move jobs; none of them knows HTTP. */
+interface JobParts {
+  log: JobLog;
+  positions: PositionNotifier;
+  intake: Intake;
+  reader: JobReader;
+  control: JobControl;
+  scheduler: Scheduler;
+  retention: RetentionSweeper | null;
+  metrics: Metrics;
+}
+
 /** Starts a server; rejects with ConfigError for settings that cannot work (a missing --processor-dir, say). */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -60,62 +80,114 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (!registry.has(config.processor)) {
     throw new ConfigError(`--processor '${config.processor}' is not registered; known: ${registry.names().join(', ')}`);
   }
-  const store = await openStore(config.store, { logSize: config.logSize });
+  const backend = await openBackend(config.store, { logSize: config.logSize });
   const spool = new Spool(config.spoolDir);
   await spool.init();
   // Files of uploads that never became jobs (a crash mid-upload) belong to nobody.
-  const removed = await spool.sweepOrphans(async (id) => (await store.getSnapshot(id)) !== null);
+  const removed = await spool.sweepOrphans(async (id) => (await backend.store.getSnapshot(id)) !== null);
   if (removed > 0) logger.info({ removed }, 'removed spool entries that belong to no job');
 
   const pool = new ProcessorPool({ workers: config.workers, progressIntervalMs: config.progressIntervalMs, registry, logger });
-  const feed = new LocalFeed();
-  const isProcessor = (name: string) => registry.has(name);
-  const service = new JobService({
-    store,
-    feed,
-    files: spool,
-    pool,
-    isProcessor,
-    concurrency: config.concurrency,
-    maxQueuedJobs: config.maxQueuedJobs,
-    progressIntervalMs: config.progressIntervalMs,
-    fileTimeoutMs: config.fileTimeoutMs,
-    logger,
-  });
-  const metrics = createMetrics(store, feed, () => service.stats());
-  await service.start();
-  const retention = config.retentionMs === null ? null : new RetentionSweeper(store, (id) => service.forget(id), config.retentionMs, logger);
-  retention?.start();
-
-  const token = createTokenCheck(config.token);
-  const readiness = new ReadinessProbe({ store, spool, logger });
+  const jobs = await startJobs(config, { backend, spool, pool, registry, logger });
   const hub = new Hub({
-    feed,
-    positions: service.positions,
+    feed: backend.feed,
+    positions: jobs.positions,
     logger,
-    getSnapshot: (id) => service.get(id),
-    eventsSince: (id, since) => store.eventsSince(id, since),
-    dashboardSnapshots: () => dashboardSnapshots(store, service),
-    withPosition: (snapshot) => service.withPosition(snapshot),
+    getSnapshot: (id) => jobs.reader.get(id),
+    eventsSince: (id, since) => backend.store.eventsSince(id, since),
+    dashboardSnapshots: () => jobs.reader.dashboardSnapshots(),
+    withPosition: (snapshot) => jobs.reader.withKnownPosition(snapshot),
     maxSubscriptions: config.maxSubscriptions,
     ...options.hubLimits,
   });
+  const http = await startHttp(config, { backend, spool, registry, jobs, hub, logger });
+  logger.info(
+    { url: http.url, store: config.store.replace(/\/\/[^@]*@/, '//***@'), workers: config.workers, concurrency: config.concurrency },
+    'jobcast listening',
+  );
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down');
+      // The server goes on listening through the grace: uploads and new WebSocket
+      // connections get 503 shutting_down, /readyz 503, and reads are still served, so
+      // pollers and subscribers see the last files finish and the requeues.
+      jobs.intake.close();
+      await jobs.scheduler.close(config.shutdownGraceMs);
+      http.server.close();
+      jobs.retention?.stop();
+      jobs.positions.close();
+      // After the grace period, so subscribers see the last files finish and the requeues.
+      hub.close();
+      http.closeSockets();
+      await pool.destroy();
+      await backend.close();
+      logger.info('stopped');
+    })());
+
+  return { url: http.url, port: http.port, config, log: jobs.log, hub, logger, close };
+}
+
+/** Builds the job parts over the backend, recovers the queue if it lives here, and starts scheduling. */
+async function startJobs(
+  config: Config,
+  deps: { backend: Backend; spool: Spool; pool: ProcessorPool; registry: ProcessorRegistry; logger: Logger },
+): Promise<JobParts> {
+  const { backend, spool, pool, registry, logger } = deps;
+  const { store, queue, feed } = backend;
+  const log = new JobLog(store, feed);
+  const positions = new PositionNotifier(queue, feed, config.progressIntervalMs);
+  const intake = new Intake({ log, queue, files: spool, maxQueuedJobs: config.maxQueuedJobs });
+  const reader = new JobReader({ store, queue, feed, knownPosition: (id) => positions.known(id) });
+  const control = new JobControl({ log, store, queue, feed, files: spool, reader });
+  const scheduler = new Scheduler({
+    log,
+    store,
+    queue,
+    feed,
+    pool,
+    files: spool,
+    isProcessor: (name) => registry.has(name),
+    concurrency: config.concurrency,
+    fileTimeoutMs: config.fileTimeoutMs,
+    logger,
+  });
+  const metrics = createMetrics(store, feed, () => scheduler.stats());
+  if (backend.isLocal) await rebuildQueue({ store, queue, log, logger });
+  scheduler.start();
+  const retention = config.retentionMs === null ? null : new RetentionSweeper(store, (id) => control.forget(id), config.retentionMs, logger);
+  retention?.start();
+  return { log, positions, intake, reader, control, scheduler, retention, metrics };
+}
+
+/** The HTTP side: routes, connection limits, the WebSocket transport, listening. */
+async function startHttp(
+  config: Config,
+  deps: { backend: Backend; spool: Spool; registry: ProcessorRegistry; jobs: JobParts; hub: Hub; logger: Logger },
+): Promise<{ server: Server; url: string; port: number; closeSockets(): void }> {
+  const { backend, spool, registry, jobs, hub, logger } = deps;
+  const { intake, reader, control, scheduler, metrics } = jobs;
+  const token = createTokenCheck(config.token);
+  const readiness = new ReadinessProbe({ store: backend.store, spool, logger });
   const routes = [
-    ...sseRoutes({ hub, service, heartbeatMs: config.heartbeatMs }),
+    ...sseRoutes({ hub, reader, heartbeatMs: config.heartbeatMs }),
     ...jobRoutes({
-      service,
-      store,
+      intake,
+      reader,
+      control,
+      store: backend.store,
       spool,
       metrics,
       token,
       readiness,
-      isProcessor,
+      isProcessor: (name) => registry.has(name),
       defaultProcessor: config.processor,
       limits: { maxFileSize: config.maxFileSize, maxFiles: config.maxFiles, maxUploadSize: config.maxUploadSize },
       idleTimeoutMs: config.uploadIdleTimeoutMs,
       maxConcurrentUploads: config.maxConcurrentUploads,
     }),
-    ...systemRoutes({ service, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
+    ...systemRoutes({ intake, scheduler, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
     ...staticRoutes(),
   ];
   const connectionLimits = new ConnectionLimits({
@@ -135,59 +207,27 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     allowedOrigins: config.allowedOrigins,
     hasToken: token.hasToken,
     isAuthorized: token.isAuthorized,
-    refuseUpgrade: (socket) => connectionLimits.refuseUpgrade(socket) || refuseWhileShuttingDown(socket, service),
+    refuseUpgrade: (socket) => connectionLimits.refuseUpgrade(socket) || refuseWhileShuttingDown(socket, intake),
   });
   await listen(server, config.port, config.host);
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, store: config.store.replace(/\/\/[^@]*@/, '//***@'), workers: config.workers, concurrency: config.concurrency }, 'jobcast listening');
-
-  let closing: Promise<void> | null = null;
-  const close = (): Promise<void> =>
-    (closing ??= (async () => {
-      logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down');
-      // The server goes on listening through the grace: uploads and new WebSocket
-      // connections get 503 shutting_down, /readyz 503, and reads are still served, so
-      // pollers and subscribers see the last files finish and the requeues.
-      await service.close(config.shutdownGraceMs);
-      server.close();
-      retention?.stop();
-      // After the grace period, so subscribers see the last files finish and the requeues.
-      hub.close();
-      transport.close();
-      server.closeAllConnections();
-      await pool.destroy();
-      await feed.close();
-      await store.close();
-      logger.info('stopped');
-    })());
-
-  return { url, port, config, service, store, hub, logger, close };
+  const closeSockets = (): void => {
+    transport.close();
+    server.closeAllConnections();
+  };
+  return { server, url, port, closeSockets };
 }
 
 /** For 'upgrade' during shutdown: answers 503 shutting_down before any upgrade and returns true. */
-function refuseWhileShuttingDown(socket: Duplex, service: JobService): boolean {
+function refuseWhileShuttingDown(socket: Duplex, intake: Intake): boolean {
   try {
-    service.assertOpen();
+    intake.assertOpen();
     return false;
   } catch (err) {
     socket.end(rawErrorResponse(err as JobcastError));
     return true;
   }
-}
-
-/** Most finished jobs a new `*` subscriber gets snapshots of (SPEC 3.3). */
-const DASHBOARD_RECENT = 100;
-
-/** Every queued and running job, then the most recently finished ones. */
-async function dashboardSnapshots(store: Store, service: JobService): Promise<Snapshot[]> {
-  const active: Snapshot[] = [];
-  for (const id of await store.idsByStatus(['queued', 'running'])) {
-    const snapshot = await store.getSnapshot(id);
-    if (snapshot !== null) active.push(service.withPosition(snapshot));
-  }
-  const recent = (await store.list({ limit: DASHBOARD_RECENT })).jobs.filter((s) => isFinalStatus(s.status));
-  return [...active, ...recent];
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -15,7 +15,7 @@ export interface Metrics {
 }
 
 /** Builds a registry of its own (tests run several servers in one process). */
-export function createMetrics(store: Store, feed: Feed, queueStats: () => QueueStats): Metrics {
+export function createMetrics(store: Store, feed: Feed, queueStats: () => Promise<QueueStats>): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'jobcast_' });
 
@@ -33,16 +33,16 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => QueueS
     name: 'jobcast_queue_depth',
     help: 'Jobs waiting in the queue',
     registers: [registry],
-    collect() {
-      this.set(queueStats().queued);
+    async collect() {
+      this.set((await queueStats()).queued);
     },
   });
   new client.Gauge({
     name: 'jobcast_running_jobs',
     help: 'Jobs running in this process',
     registers: [registry],
-    collect() {
-      this.set(queueStats().running);
+    async collect() {
+      this.set((await queueStats()).running);
     },
   });
   const fileDuration = new client.Histogram({

@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Snapshot } from '../server/protocol/types.js';
 import { createJob, errorCode, getJob, pollJob, uploadFiles } from './helpers/http.js';
 import { startTestServer } from './helpers/server.js';
+import { eventLog } from './helpers/ws-client.js';
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 const MiB = 1024 * 1024;
@@ -329,7 +330,7 @@ test('a graceful stop requeues the running job; a new server on the same store f
   const second = await startTestServer(t, { spoolDir: first.config.spoolDir, store: first.config.store });
   const final = await pollJob(second.url, job.id);
   assert.equal(final.status, 'completed');
-  const events = (await second.store.eventsSince(job.id, 0))!;
+  const events = await eventLog(t, second.url, job.id);
   assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gapless');
   const requeued = events.filter((e) => e.name === 'job.requeued');
   assert.deepEqual(requeued.map((e) => (e.data as { reason: string }).reason), ['shutdown']);
@@ -345,7 +346,7 @@ test('a job reports per-file progress while it runs', async (t) => {
   assert.equal(mid.status, 'running');
   assert.ok(mid.progress.fraction > 0 && mid.progress.fraction < 1);
   assert.ok(mid.files[0]!.done > 0 && mid.files[0]!.total === 2 * MiB);
-  const events = (await server.store.eventsSince(job.id, 0))!;
+  const events = await eventLog(t, server.url, job.id);
   const progress = events.filter((e) => e.name === 'file.progress' && e.data.done > 0).at(-1);
   assert.ok(progress, 'a file.progress event with some work done was logged');
   const data = progress.data as { rate: number; etaMs: number; jobEtaMs: number };

@@ -16,7 +16,7 @@ import { test, type TestContext } from 'node:test';
 import type { JobEvent, Snapshot } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, spawnServer, startTestServer, tempDir, type ChildServer } from './helpers/server.js';
-import { connectWs, Tracker, type Message, type WsClient } from './helpers/ws-client.js';
+import { connectWs, eventLog, Tracker, type Message, type WsClient } from './helpers/ws-client.js';
 
 const SEED = Number(process.env.JOBCAST_CRASH_SEED ?? 0x5eed_c0de);
 const PHASES = ['upload', 'queued', 'between files', 'mid-file', 'final transition'] as const;
@@ -380,7 +380,7 @@ test(`kill -9 at ${KILLS_PER_PHASE * PHASES.length} moments across uploads, queu
     assert.deepEqual(view.duplicates, [], `no event twice in the resumed view of ${id}`);
     assert.deepEqual(view.snapshot, final, `the resumed view of ${id} converged to GET /jobs/{id}`);
 
-    const events = (await last.store.eventsSince(id, 0)) as JobEvent[];
+    const events = await eventLog(t, last.url, id);
     assert.equal(events.at(-1)!.seq, final.seq);
     const audit = auditJob(id, events, names.length);
     statesAtKill.push(...audit.statesAtKill);

@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { JobEvent, Snapshot } from '../server/protocol/types.js';
+import type { Snapshot } from '../server/protocol/types.js';
 import { createJob, pollJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, spawnServer, startTestServer, tempDir } from './helpers/server.js';
+import { eventLog } from './helpers/ws-client.js';
 
 const KILLS = 3;
 const FILES = 6;
@@ -40,7 +41,7 @@ test(`the job survives ${KILLS} kill -9s mid-file and every finished file ran on
   assert.ok(final.seq > lastSeq);
   final.files.forEach((f, i) => assert.equal(f.status, 'done', `file ${i}`));
 
-  const events = (await last.store.eventsSince(job.id, 0)) as JobEvent[];
+  const events = await eventLog(t, last.url, job.id);
   assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gapless from 1');
   const requeues = events.filter((e) => e.name === 'job.requeued');
   assert.deepEqual(requeues.map((e) => (e.data as { reason: string }).reason), Array(KILLS).fill('restart'), 'each crash was followed by job.requeued');

@@ -322,9 +322,9 @@ test('hostile WebSocket traffic: every bad request answered, the right closes, n
   const server = await startTestServer(t, { maxMessageSize: MAX_MESSAGE_SIZE, token: TOKEN });
   const flood = await startTestServer(t, { maxSubscriptions: FLOOD_MAX_SUBSCRIPTIONS });
   const realJobs: string[] = [];
-  for (let i = 0; i < 6; i++) realJobs.push(await createSyntheticJob(server.service));
+  for (let i = 0; i < 6; i++) realJobs.push(await createSyntheticJob(server));
   const floodJobs: string[] = [];
-  for (let i = 0; i < FLOOD_MAX_SUBSCRIPTIONS + 8; i++) floodJobs.push(await createSyntheticJob(flood.service));
+  for (let i = 0; i < FLOOD_MAX_SUBSCRIPTIONS + 8; i++) floodJobs.push(await createSyntheticJob(flood));
   // Warm up both servers (first connection, first subscribe) before the baseline.
   for (const s of [server, flood]) {
     const warm = await connectWs(t, s.url, { query: `?token=${TOKEN}` });
@@ -351,8 +351,8 @@ test('hostile WebSocket traffic: every bad request answered, the right closes, n
   const appender = (async () => {
     while (isAppending) {
       done++;
-      await appendProgress(server.service, appendGen.pick(realJobs), done);
-      await appendProgress(flood.service, appendGen.pick(floodJobs), done);
+      await appendProgress(server, appendGen.pick(realJobs), done);
+      await appendProgress(flood, appendGen.pick(floodJobs), done);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   })();
@@ -451,10 +451,10 @@ test('hostile WebSocket traffic: every bad request answered, the right closes, n
   assert.equal(health.status, 200);
   assert.deepEqual(JSON.parse(health.body), { ok: true });
   const normal = await connectWs(t, server.url);
-  const id = await createSyntheticJob(server.service);
+  const id = await createSyntheticJob(server);
   assert.equal((await normal.subscribe(id)).type, 'subscribed');
-  for (let d = 1; d <= 5; d++) await appendProgress(server.service, id, d);
-  await finishSyntheticJob(server.service, id);
+  for (let d = 1; d <= 5; d++) await appendProgress(server, id, d);
+  await finishSyntheticJob(server, id);
   const view = await normal.untilFinal(id, DEADLINE_MS);
   assert.equal(view.snapshot?.status, 'completed');
   assert.deepEqual([view.gaps, view.duplicates], [[], []]);

@@ -14,7 +14,7 @@ import { test, type TestContext } from 'node:test';
 import type { JobEvent } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, spawnServer, tempDir, type ChildServer } from './helpers/server.js';
-import { connectWs, Tracker, waitFor, type Message, type WsClient } from './helpers/ws-client.js';
+import { connectWs, eventLog, Tracker, waitFor, type Message, type WsClient } from './helpers/ws-client.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -141,17 +141,6 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
 
 const isEvent = (m: Message): m is JobEvent => m.type === 'event';
 const eventsOf = (client: WsClient, job: string) => client.received.filter(isEvent).filter((e) => e.job === job);
-
-/** Every event of `job` from seq 1, read over a WebSocket with `since: 0`. */
-async function fullLog(t: TestContext, baseUrl: string, job: string): Promise<JobEvent[]> {
-  const client = await connectWs(t, baseUrl);
-  const answer = await client.subscribe(job, 0);
-  assert.equal(answer.type, 'subscribed');
-  assert.equal(answer.type === 'subscribed' && answer.mode, 'resume', 'the log still covers seq 1');
-  const events = eventsOf(client, job);
-  client.ws.close();
-  return events;
-}
 
 /** How many times the recording processor ran each of `names`. */
 async function runsOf(recordPath: string, names: string[]): Promise<number[]> {
@@ -287,7 +276,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
     // A restart on the same store finishes both jobs; no finished file runs again.
     server = await restartAndFinish(t, s, tracker, [a.id, b.id]);
-    const aEvents = await fullLog(t, server.url, a.id);
+    const aEvents = await eventLog(t, server.url, a.id);
     assert.deepEqual(aEvents.map((e) => e.seq), aEvents.map((_, i) => i + 1), 'seq is gapless from 1');
     assert.deepEqual(
       aEvents.filter((e) => e.name === 'job.requeued').map((e) => e.data.reason),
@@ -343,7 +332,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     t.diagnostic(`${signal}: requeued ${requeued.ts - signalAt} ms and exited ${exitMs} ms after the signal (grace ${graceMs} ms)`);
 
     server = await restartAndFinish(t, s, tracker, [job.id]);
-    const events = await fullLog(t, server.url, job.id);
+    const events = await eventLog(t, server.url, job.id);
     assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gapless from 1');
     assert.deepEqual(events.filter((e) => e.name === 'job.requeued').map((e) => e.data.reason), ['shutdown']);
     assert.deepEqual(events.filter((e) => e.name === 'file.started').map((e) => e.data.file), [0, 0, 1], 'the stopped file started again');

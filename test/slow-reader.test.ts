@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { getJob } from './helpers/http.js';
 import { startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob, yieldToIo } from './helpers/synthetic-job.js';
 import { checkExactlyOnce, connectWs, waitFor } from './helpers/ws-client.js';
@@ -16,7 +17,7 @@ const FRAME_SLACK = 8 * KiB;
 test('a stalled client: bounded buffer, the fast client unaffected, a fresh snapshot once it reads again', { timeout: 60_000 }, async (t) => {
   const softLimitBytes = 256 * KiB;
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes, hardLimitBytes: 512 * MiB, maxBehindMs: 120_000 } });
-  const id = await createSyntheticJob(server.service);
+  const id = await createSyntheticJob(server);
   const fast = await connectWs(t, server.url);
   const slow = await connectWs(t, server.url);
   assert.equal((await fast.subscribe(id, 0)).type, 'subscribed');
@@ -32,7 +33,7 @@ test('a stalled client: bounded buffer, the fast client unaffected, a fresh snap
   let count = 0;
   while (behindAtSeq === null || 3 + count < behindAtSeq + 200) {
     assert.ok(++count < 3000, 'the stalled client falls behind');
-    const after = await appendProgress(server.service, id, count, 1_000_000, padBytes);
+    const after = await appendProgress(server, id, count, 1_000_000, padBytes);
     appendedAt.set(after.seq, Date.now());
     await yieldToIo();
     const stats = server.hub.stats();
@@ -67,14 +68,14 @@ test('a stalled client: bounded buffer, the fast client unaffected, a fresh snap
   // Reading again: what was buffered, then one fresh snapshot in place of the missed events, then live.
   slow.ws.resume();
   const fresh = await slow.nextOf('snapshot', id, 10_000);
-  assert.deepEqual(fresh.job, await server.service.get(id));
+  assert.deepEqual(fresh.job, await getJob(server.url, id));
   const slowView = slow.tracker.view(id);
   const missed = lastSeq - slowView.eventSeqs.length;
   t.diagnostic(`slow client: ${slowView.eventSeqs.length} events before the snapshot at seq ${fresh.job.seq}, ${missed} replaced by it`);
   assert.ok(missed >= 200, 'the events appended while it was behind were replaced by the snapshot');
   await waitFor(() => server.hub.stats().behind === 0, 'the slow client to be live again');
-  for (let i = 1; i <= 5; i++) await appendProgress(server.service, id, 900_000 + i);
-  const final = await finishSyntheticJob(server.service, id);
+  for (let i = 1; i <= 5; i++) await appendProgress(server, id, 900_000 + i);
+  const final = await finishSyntheticJob(server, id);
   await slow.untilFinal(id);
   await fast.untilFinal(id);
   assert.deepEqual(slowView.snapshot, final);
@@ -87,9 +88,9 @@ test('a stalled client: bounded buffer, the fast client unaffected, a fresh snap
 test('a resume of a long log into a stalled client stops at the soft limit; the rest comes as a snapshot', { timeout: 60_000 }, async (t) => {
   const softLimitBytes = 64 * KiB;
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes, hardLimitBytes: 512 * MiB, maxBehindMs: 120_000 } });
-  const id = await createSyntheticJob(server.service);
+  const id = await createSyntheticJob(server);
   const padBytes = 16 * KiB;
-  for (let i = 1; i <= 300; i++) await appendProgress(server.service, id, i, 1_000_000, padBytes);
+  for (let i = 1; i <= 300; i++) await appendProgress(server, id, i, 1_000_000, padBytes);
   const client = await connectWs(t, server.url);
   client.ws.pause();
   client.send({ op: 'subscribe', job: id, since: 0 });
@@ -109,7 +110,7 @@ test('a resume of a long log into a stalled client stops at the soft limit; the 
   assert.ok(subscribed.seq! < 303, 'the replay stopped early');
   const snapshot = await client.nextOf('snapshot', id, 10_000);
   assert.equal(snapshot.job.seq, 303);
-  const final = await finishSyntheticJob(server.service, id);
+  const final = await finishSyntheticJob(server, id);
   await client.untilFinal(id);
   assert.deepEqual(view.snapshot, final);
   assert.deepEqual(view.gaps, []);
@@ -118,14 +119,14 @@ test('a resume of a long log into a stalled client stops at the soft limit; the 
 
 test('stalled past maxBehindMs: closed with 1013, and resuming with since loses nothing', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 300 } });
-  const id = await createSyntheticJob(server.service);
+  const id = await createSyntheticJob(server);
   const slow = await connectWs(t, server.url);
   await slow.subscribe(id, 0);
   slow.ws.pause();
   let appended = 0;
   while (server.hub.stats().behind === 0) {
     assert.ok(++appended < 5000, 'the stalled client falls behind');
-    await appendProgress(server.service, id, appended, 1_000_000, 16 * KiB);
+    await appendProgress(server, id, appended, 1_000_000, 16 * KiB);
     await yieldToIo();
   }
   // The server gives up on it after maxBehindMs (it leaves the behind set as it closes it).
@@ -139,8 +140,8 @@ test('stalled past maxBehindMs: closed with 1013, and resuming with since loses 
   const again = await connectWs(t, server.url, { tracker: slow.tracker });
   const subscribed = await again.subscribe(id, slow.tracker.view(id).lastSeq);
   assert.equal(subscribed.type === 'subscribed' && subscribed.mode, 'resume');
-  for (let i = 1; i <= 3; i++) await appendProgress(server.service, id, 900_000 + i);
-  const final = await finishSyntheticJob(server.service, id);
+  for (let i = 1; i <= 3; i++) await appendProgress(server, id, 900_000 + i);
+  const final = await finishSyntheticJob(server, id);
   const view = await again.untilFinal(id);
   assert.deepEqual(view.snapshot, final);
   assert.equal(checkExactlyOnce(view.eventSeqs, final.seq), null, 'every seq exactly once across both connections');
@@ -153,9 +154,9 @@ test('snapshots piling up past the hard limit close the connection with 1013, ev
   // Finished jobs with a 256 KiB result each: their snapshots are big, and nothing live follows.
   const ids: string[] = [];
   for (let i = 0; i < 24; i++) {
-    const id = await createSyntheticJob(server.service);
-    await server.service.log.append(id, { name: 'file.completed', data: { file: 0, durationMs: 1, result: { blob: 'x'.repeat(256 * KiB) }, output: false } });
-    await server.service.log.append(id, { name: 'job.completed', data: { durationMs: 1 } });
+    const id = await createSyntheticJob(server);
+    await server.log.append(id, { name: 'file.completed', data: { file: 0, durationMs: 1, result: { blob: 'x'.repeat(256 * KiB) }, output: false } });
+    await server.log.append(id, { name: 'job.completed', data: { durationMs: 1 } });
     ids.push(id);
   }
   const client = await connectWs(t, server.url);
@@ -176,7 +177,7 @@ test('snapshots piling up past the hard limit close the connection with 1013, ev
 
 test('a stalled "*" dashboard gets one fresh snapshot per job it fell behind on, new jobs included', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 120_000 } });
-  const ids = [await createSyntheticJob(server.service), await createSyntheticJob(server.service), await createSyntheticJob(server.service)];
+  const ids = [await createSyntheticJob(server), await createSyntheticJob(server), await createSyntheticJob(server)];
   const slow = await connectWs(t, server.url);
   const fast = await connectWs(t, server.url);
   assert.equal((await slow.subscribe('*')).type, 'subscribed');
@@ -185,13 +186,13 @@ test('a stalled "*" dashboard gets one fresh snapshot per job it fell behind on,
   let rounds = 0;
   while (server.hub.stats().behind === 0) {
     assert.ok(++rounds < 2000, 'the stalled dashboard falls behind');
-    for (const id of ids) await appendProgress(server.service, id, rounds, 1_000_000, 8 * KiB);
+    for (const id of ids) await appendProgress(server, id, rounds, 1_000_000, 8 * KiB);
     await yieldToIo();
   }
   // A job created while the dashboard is behind: its job.queued is missed too.
-  ids.push(await createSyntheticJob(server.service));
-  for (const id of ids) await appendProgress(server.service, id, 999_999, 1_000_000, 8 * KiB);
-  const lastSeqs = await Promise.all(ids.map(async (id) => (await server.service.get(id)).seq));
+  ids.push(await createSyntheticJob(server));
+  for (const id of ids) await appendProgress(server, id, 999_999, 1_000_000, 8 * KiB);
+  const lastSeqs = await Promise.all(ids.map(async (id) => (await getJob(server.url, id)).seq));
 
   slow.ws.resume();
   for (const [i, id] of ids.entries()) {
@@ -199,7 +200,7 @@ test('a stalled "*" dashboard gets one fresh snapshot per job it fell behind on,
   }
   await waitFor(() => server.hub.stats().behind === 0, 'the dashboard to be live again');
   const finals = [];
-  for (const id of ids) finals.push(await finishSyntheticJob(server.service, id));
+  for (const id of ids) finals.push(await finishSyntheticJob(server, id));
   for (const [i, id] of ids.entries()) {
     for (const client of [slow, fast]) {
       const view = await client.untilFinal(id);

@@ -69,16 +69,16 @@ test('without Last-Event-ID: the snapshot first, then every event with id and na
 
 test('Last-Event-ID (and ?since=) the log covers: the missed events come first, then live events', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t);
-  const id = await createSyntheticJob(server.service);
-  for (let i = 1; i <= 4; i++) await appendProgress(server.service, id, i * 100);
+  const id = await createSyntheticJob(server);
+  for (let i = 1; i <= 4; i++) await appendProgress(server, id, i * 100);
   const viaHeader = new SseReader(await openEvents(server.url, id, { 'last-event-id': '2' }));
   const viaQuery = new SseReader(await openEvents(server.url, id, {}, '?since=5'));
   const missed = [await viaHeader.next(), await viaHeader.next(), await viaHeader.next()];
   assert.deepEqual(missed.map((m) => [m!.id, m!.event]), [['3', 'file.started'], ['4', 'file.progress'], ['5', 'file.progress']]);
   assert.deepEqual([(await viaQuery.next())!.id, (await viaQuery.next())!.id], ['6', '7']);
   // Both are live now: the next append reaches both, then the end closes both streams.
-  await appendProgress(server.service, id, 900);
-  const final = await finishSyntheticJob(server.service, id);
+  await appendProgress(server, id, 900);
+  const final = await finishSyntheticJob(server, id);
   const headerRest = await viaHeader.rest();
   const queryRest = await viaQuery.rest();
   assert.deepEqual(headerRest.map((m) => m.id), ['6', '7', '8', '9', '10']);
@@ -95,9 +95,9 @@ test('Last-Event-ID (and ?since=) the log covers: the missed events come first, 
 
 test('Last-Event-ID older than the log gives the snapshot first; at the final seq of a finished job, 204', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t, { logSize: 5 });
-  const id = await createSyntheticJob(server.service);
-  for (let i = 1; i <= 6; i++) await appendProgress(server.service, id, i);
-  const final = await finishSyntheticJob(server.service, id);
+  const id = await createSyntheticJob(server);
+  for (let i = 1; i <= 6; i++) await appendProgress(server, id, i);
+  const final = await finishSyntheticJob(server, id);
   assert.equal(final.seq, 11);
   const old = await new SseReader(await openEvents(server.url, id, { 'last-event-id': '3' })).rest();
   assert.deepEqual(old.map((m) => [m.event, m.id]), [['snapshot', '11']]);
@@ -114,7 +114,7 @@ test('Last-Event-ID older than the log gives the snapshot first; at the final se
 
 test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t);
-  const id = await createSyntheticJob(server.service);
+  const id = await createSyntheticJob(server);
   for (const unknown of ['V1StGXR8_Z5jdHi6B-myT', 'no%20such', 'x'.repeat(80)]) {
     const res = await openEvents(server.url, unknown);
     assert.equal(res.status, 404, unknown);
@@ -146,18 +146,18 @@ test('position messages: event: position without id, as the queue moves', { time
 
 test('a stalled SSE reader: a snapshot replaces what it missed once it reads again', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * 1024 * KiB, maxBehindMs: 120_000 } });
-  const id = await createSyntheticJob(server.service);
+  const id = await createSyntheticJob(server);
   const reader = new SseReader(await openEvents(server.url, id));
   assert.equal((await reader.next())!.event, 'snapshot');
   // Not reading: fetch stops pulling from the socket once its own buffer is full.
   let appended = 0;
   while (server.hub.stats().behind === 0) {
     assert.ok(++appended < 5000, 'the stalled reader falls behind');
-    await appendProgress(server.service, id, appended, 1_000_000, 16 * KiB);
+    await appendProgress(server, id, appended, 1_000_000, 16 * KiB);
     await yieldToIo();
   }
-  for (let i = 1; i <= 20; i++) await appendProgress(server.service, id, appended + i, 1_000_000, 16 * KiB);
-  const missedUpTo = (await server.service.get(id)).seq;
+  for (let i = 1; i <= 20; i++) await appendProgress(server, id, appended + i, 1_000_000, 16 * KiB);
+  const missedUpTo = (await getJob(server.url, id)).seq;
   // Reading again: what was buffered, then one snapshot in place of the rest, then live events.
   const before: SseMessage[] = [];
   let m = (await reader.next(10_000))!;
@@ -166,8 +166,8 @@ test('a stalled SSE reader: a snapshot replaces what it missed once it reads aga
   assert.equal(fresh.seq, missedUpTo);
   assert.equal(m.id, String(missedUpTo));
   await waitFor(() => server.hub.stats().behind === 0, 'the reader to be live again');
-  for (let i = 1; i <= 3; i++) await appendProgress(server.service, id, 900_000 + i);
-  const final = await finishSyntheticJob(server.service, id);
+  for (let i = 1; i <= 3; i++) await appendProgress(server, id, 900_000 + i);
+  const final = await finishSyntheticJob(server, id);
   const after = await reader.rest();
   t.diagnostic(`behind after ${appended} appends; read ${before.length} events, a snapshot at seq ${fresh.seq}, then ${after.length} live events`);
   assert.deepEqual(after.map((x) => Number(x.id)), [missedUpTo + 1, missedUpTo + 2, missedUpTo + 3, missedUpTo + 4, missedUpTo + 5]);
@@ -178,7 +178,7 @@ test('a stalled SSE reader: a snapshot replaces what it missed once it reads aga
 
 test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t, { heartbeatMs: 100 }, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * 1024 * KiB, maxBehindMs: 300 } });
-  const id = await createSyntheticJob(server.service);
+  const id = await createSyntheticJob(server);
   const { port } = new URL(server.url);
   const socket = connect(Number(port), '127.0.0.1');
   t.after(() => socket.destroy());
@@ -188,7 +188,7 @@ test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up
   let appended = 0;
   while (server.hub.stats().behind === 0) {
     assert.ok(++appended < 5000, 'the stalled reader falls behind');
-    await appendProgress(server.service, id, appended, 1_000_000, 16 * KiB);
+    await appendProgress(server, id, appended, 1_000_000, 16 * KiB);
     await yieldToIo();
   }
   await waitFor(() => server.hub.stats().behind === 0, 'the server to give up on the reader', 5000);
@@ -204,7 +204,7 @@ test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up
 
 test('an SSE stream that ends while its reader is stalled survives the next heartbeats, and ends once read', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t, { heartbeatMs: 100 });
-  const id = await createSyntheticJob(server.service);
+  const id = await createSyntheticJob(server);
   const { port } = new URL(server.url);
   const socket = connect(Number(port), '127.0.0.1');
   t.after(() => socket.destroy());
@@ -215,11 +215,11 @@ test('an SSE stream that ends while its reader is stalled survives the next hear
   let appended = 0;
   while (server.hub.stats().maxBufferedBytes < 64 * KiB) {
     assert.ok(++appended < 5000, 'the server buffers for the stalled reader');
-    await appendProgress(server.service, id, appended, 1_000_000, 16 * KiB);
+    await appendProgress(server, id, appended, 1_000_000, 16 * KiB);
     await yieldToIo();
   }
   assert.equal(server.hub.stats().behind, 0);
-  await finishSyntheticJob(server.service, id);
+  await finishSyntheticJob(server, id);
   // The final event ended the response, with bytes still queued. Let the heartbeat tick a few
   // times (the ws heartbeat runs on the same period): a write after the end would crash the server.
   const ws = await connectWs(t, server.url);

@@ -18,8 +18,9 @@ import { test, type TestContext } from 'node:test';
 import { foldEvents } from '../server/protocol/reducer.js';
 import type { Snapshot } from '../server/protocol/types.js';
 import { postUpload, rawGet, type RawResponse } from './helpers/raw-http.js';
-import { pollJob } from './helpers/http.js';
+import { listJobs, pollJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
+import { eventLog } from './helpers/ws-client.js';
 
 const B = 'storage-faults-boundary';
 const CONTENT_TYPE = `multipart/form-data; boundary=${B}`;
@@ -147,7 +148,7 @@ test('the spool disk filling up mid-upload: 507, no partial file, space given ba
   const job = await pollJob(server.url, (ok.json as Snapshot).id);
   assert.equal(job.status, 'completed');
   assert.equal((await stat(join(spool, job.id, 'in-0'))).size, 100 * 1024);
-  assert.equal((await server.store.list({ limit: 10 })).jobs.length, 1, 'only the accepted job');
+  assert.equal((await listJobs(server.url, 10)).length, 1, 'only the accepted job');
 });
 
 test('a spool disk that is already full: /readyz 503, uploads 507 before their body, both recover', { skip: SKIP }, async (t) => {
@@ -180,7 +181,7 @@ test('the disk fills up exactly with the files: writing the job options fails, 5
   const response = await postUpload(server.port, CONTENT_TYPE, uploadBody([{ name: 'exact.bin', size: freeBytes(spool) }]));
   assertError(response, 507, 'insufficient_storage');
   assert.deepEqual(await spoolJobs(spool), []);
-  assert.equal((await server.store.list({ limit: 10 })).jobs.length, 0);
+  assert.equal((await listJobs(server.url, 10)).length, 0);
 });
 
 test('the store cannot be written (its disk is full): /readyz and uploads 503 not_ready, nothing left, then recovery', { skip: SKIP }, async (t) => {
@@ -213,7 +214,7 @@ test('the store cannot be written (its disk is full): /readyz and uploads 503 no
   const after = await postUpload(server.port, CONTENT_TYPE, uploadBody([{ name: 'after.bin', size: 1000 }]));
   assert.equal(after?.status, 202, after?.body.toString('utf8'));
   assert.equal((await pollJob(server.url, (after.json as Snapshot).id)).status, 'completed', 'its events are stored again');
-  const ids = (await server.store.list({ limit: 10 })).jobs.map((job) => job.id);
+  const ids = (await listJobs(server.url, 10)).map((job) => job.id);
   assert.deepEqual(ids.sort(), [firstId, (after.json as Snapshot).id].sort(), 'no job from the refused uploads');
 });
 
@@ -293,7 +294,7 @@ test('the store fills up while a job runs: processing pauses, then the job is re
   const final = await pollJob(server.url, id);
   assert.equal(final.status, 'completed');
   assert.deepEqual(final.files.map((f) => f.status), ['done', 'done']);
-  const events = (await server.store.eventsSince(id, 0))!;
+  const events = await eventLog(t, server.url, id);
   assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gapless');
   const requeued = events.filter((e) => e.name === 'job.requeued');
   assert.deepEqual(requeued.map((e) => e.data), [{ reason: 'store', position: 1 }]);
@@ -315,7 +316,7 @@ test('a cancel that cannot be stored answers 503 not_ready; the job waits and th
   rmSync(filler);
   const final = await pollJob(server.url, id);
   assert.equal(final.status, 'completed');
-  const events = (await server.store.eventsSince(id, 0))!;
+  const events = await eventLog(t, server.url, id);
   assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gapless');
   assert.deepEqual(events.filter((e) => e.name === 'job.requeued').map((e) => e.data), [{ reason: 'store', position: 1 }]);
 });

@@ -54,7 +54,7 @@ test('malformed messages get bad_message, an unknown job job_not_found, and the 
 test('too_many_subscriptions past --max-subscriptions; unsubscribing frees a slot; resubscribing costs none', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t, { maxSubscriptions: 3 });
   const ids: string[] = [];
-  for (let i = 0; i < 4; i++) ids.push(await createSyntheticJob(server.service));
+  for (let i = 0; i < 4; i++) ids.push(await createSyntheticJob(server));
   const client = await connectWs(t, server.url);
   for (const id of ids.slice(0, 3)) assert.equal((await client.subscribe(id)).type, 'subscribed');
   const refused = await client.subscribe(ids[3]!);
@@ -64,7 +64,7 @@ test('too_many_subscriptions past --max-subscriptions; unsubscribing frees a slo
   // Subscribing again to a job already held (a resume on the same connection) is not a new slot.
   assert.equal((await client.subscribe(ids[0]!, 3)).type, 'subscribed');
   // A refused subscription delivers nothing.
-  await appendProgress(server.service, ids[3]!, 10);
+  await appendProgress(server, ids[3]!, 10);
   await client.roundTrip();
   assert.deepEqual(client.received.filter((m) => jobOf(m) === ids[3] && m.type !== 'error'), []);
 
@@ -75,17 +75,17 @@ test('too_many_subscriptions past --max-subscriptions; unsubscribing frees a slo
 
 test('unsubscribe: acknowledged, and no event of that job arrives afterwards while others still do', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t);
-  const id = await createSyntheticJob(server.service);
+  const id = await createSyntheticJob(server);
   const leaving = await connectWs(t, server.url);
   const staying = await connectWs(t, server.url);
   await leaving.subscribe(id);
   await staying.subscribe(id);
-  await appendProgress(server.service, id, 1);
+  await appendProgress(server, id, 1);
   assert.equal((await leaving.nextOf('event', id)).seq, 4);
 
   leaving.send({ op: 'unsubscribe', job: id });
   assert.deepEqual(await leaving.next(), { type: 'unsubscribed', job: id });
-  for (let done = 2; done <= 10; done++) await appendProgress(server.service, id, done);
+  for (let done = 2; done <= 10; done++) await appendProgress(server, id, done);
   await staying.next((m) => m.type === 'event' && m.seq === 13, 5000, 'seq 13');
   // Every frame sent before the pong has arrived by the time the pong does.
   await leaving.roundTrip();

@@ -20,10 +20,10 @@ const seqsOf = (messages: Message[]) => messages.filter((m): m is JobEvent => m.
 
 test('since: beyond the job gives a snapshot, older than the log a snapshot, covered a resume, equal to seq nothing', { timeout: 60_000 }, async (t) => {
   const server = await startTestServer(t, { logSize: 5 });
-  const id = await createSyntheticJob(server.service);
-  for (let done = 1; done <= 9; done++) await appendProgress(server.service, id, done * 1000);
+  const id = await createSyntheticJob(server);
+  for (let done = 1; done <= 9; done++) await appendProgress(server, id, done * 1000);
   const seq = 12;
-  const expected = await server.service.get(id);
+  const expected = await getJob(server.url, id);
   assert.equal(expected.seq, seq);
   const client = await connectWs(t, server.url);
 
@@ -55,21 +55,21 @@ test('since: beyond the job gives a snapshot, older than the log a snapshot, cov
   assert.deepEqual(plain, [{ type: 'snapshot', job: expected }, { type: 'subscribed', job: id, seq, mode: 'snapshot' }]);
 
   // The subscription is live once: the next event arrives once, with the next seq.
-  await appendProgress(server.service, id, 10_000);
+  await appendProgress(server, id, 10_000);
   const live = await client.nextOf('event', id);
   assert.equal(live.seq, seq + 1);
   await client.roundTrip();
   assert.deepEqual(seqsOf(client.received.slice(client.received.indexOf(live))), [seq + 1], 'one subscription, one delivery');
 
   // A young job whose whole log is kept: since 0 replays it from job.queued.
-  const young = await createSyntheticJob(server.service);
+  const young = await createSyntheticJob(server);
   const replay = await subscribeAndCollect(client, young, 0);
   assert.deepEqual(seqsOf(replay), [1, 2, 3]);
   assert.deepEqual(replay.at(-1), { type: 'subscribed', job: young, seq: 3, mode: 'resume' });
-  assert.deepEqual(client.tracker.view(young).snapshot, await server.service.get(young));
+  assert.deepEqual(client.tracker.view(young).snapshot, await getJob(server.url, young));
 
   // A finished job: since its final seq resumes with nothing; an earlier one gets the rest.
-  const final = await finishSyntheticJob(server.service, young);
+  const final = await finishSyntheticJob(server, young);
   await client.untilFinal(young);
   const fresh = await connectWs(t, server.url);
   assert.deepEqual(await subscribeAndCollect(fresh, young, final.seq), [{ type: 'subscribed', job: young, seq: final.seq, mode: 'resume' }]);

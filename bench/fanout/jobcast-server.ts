@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     logLevel: 'silent',
   } as Config);
   const server = await startServer(config, { logger: createLogger('silent') });
-  const { log } = server.service;
+  const { log } = server;
 
   await log.create(JOB_ID, {
     name: 'job.queued',

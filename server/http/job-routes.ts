@@ -6,7 +6,9 @@ import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { nanoid } from 'nanoid';
 import { JobcastError, isJobcastError } from '../errors.js';
-import type { JobService } from '../jobs/job-service.js';
+import type { JobControl } from '../jobs/control.js';
+import type { Intake } from '../jobs/intake.js';
+import type { JobReader } from '../jobs/reader.js';
 import type { Metrics } from '../metrics.js';
 import { JOB_STATUSES, type JobStatus } from '../protocol/types.js';
 import type { Store } from '../store/store.js';
@@ -18,7 +20,9 @@ import type { ReadinessProbe } from './readiness.js';
 import { receiveUpload } from './upload.js';
 
 export interface JobRoutesOptions {
-  service: JobService;
+  intake: Intake;
+  reader: JobReader;
+  control: JobControl;
   store: Store;
   spool: Spool;
   metrics: Metrics;
@@ -51,10 +55,10 @@ export function jobRoutes(opts: JobRoutesOptions): Route[] {
     {
       pattern: /^\/jobs\/(?<id>[^/]+)$/,
       methods: {
-        GET: async (ctx) => sendJson(ctx.res, 200, await opts.service.get(jobId(ctx))),
+        GET: async (ctx) => sendJson(ctx.res, 200, await opts.reader.get(jobId(ctx))),
         DELETE: async (ctx) => {
           opts.token.require(ctx.req, ctx.url);
-          await opts.service.delete(jobId(ctx));
+          await opts.control.delete(jobId(ctx));
           ctx.res.writeHead(204).end();
         },
       },
@@ -64,7 +68,7 @@ export function jobRoutes(opts: JobRoutesOptions): Route[] {
       methods: {
         POST: async (ctx) => {
           opts.token.require(ctx.req, ctx.url);
-          sendJson(ctx.res, 200, await opts.service.cancel(jobId(ctx)));
+          sendJson(ctx.res, 200, await opts.control.cancel(jobId(ctx)));
         },
       },
     },
@@ -80,15 +84,15 @@ function jobId(ctx: RequestContext): string {
 
 /** POST /jobs: checks in SPEC order (auth, media type, body), then queues the job. */
 async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: RequestContext): Promise<void> {
-  const { service, spool, metrics } = opts;
+  const { intake, reader, spool, metrics } = opts;
   const { req, res, url } = ctx;
   try {
     opts.token.require(req, url);
     if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) throw new JobcastError('unsupported_media_type');
     const waitMs = parseWait(url);
-    service.assertOpen();
+    intake.assertOpen();
     // Refuse before reading a byte when the queue is already full; checked again at create().
-    service.assertRoomInQueue();
+    await intake.assertRoomInQueue();
     // Likewise when the store or the spool cannot be written: the body would be wasted.
     await opts.readiness.assertUploadable();
     if (uploads.active >= opts.maxConcurrentUploads) {
@@ -114,7 +118,7 @@ async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: Request
     }
     let snapshot;
     try {
-      snapshot = await service.create({
+      snapshot = await intake.create({
         id,
         processor: received.processor ?? opts.defaultProcessor,
         label: received.label,
@@ -128,9 +132,9 @@ async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: Request
     }
     metrics.uploadAccepted(received.bytes);
     if (waitMs !== null) {
-      const final = await service.waitForEnd(id, waitMs);
+      const final = await reader.waitForEnd(id, waitMs);
       if (final !== null) return sendJson(res, 200, final, { location: `/jobs/${id}` });
-      snapshot = await service.get(id);
+      snapshot = await reader.get(id);
     }
     sendJson(res, 202, snapshot, { location: `/jobs/${id}` });
   } catch (err) {
@@ -178,12 +182,12 @@ async function list(opts: JobRoutesOptions, ctx: RequestContext): Promise<void> 
     ...(status !== null && { status: status as JobStatus }),
     ...(params.has('cursor') && { cursor: params.get('cursor')! }),
   });
-  sendJson(ctx.res, 200, { jobs: page.jobs.map((s) => opts.service.withPosition(s)), next: page.next });
+  sendJson(ctx.res, 200, { jobs: await opts.reader.withPositions(page.jobs), next: page.next });
 }
 
 /** GET /jobs/{id}/files/{index}/output: streams the processor's output file. */
 async function output(opts: JobRoutesOptions, ctx: RequestContext): Promise<void> {
-  const snapshot = await opts.service.get(jobId(ctx));
+  const snapshot = await opts.reader.get(jobId(ctx));
   const indexText = ctx.params.index!;
   const file = /^\d+$/.test(indexText) ? snapshot.files[Number(indexText)] : undefined;
   if (file === undefined || !file.output) throw new JobcastError('output_not_found');

@@ -4,14 +4,14 @@
 
 import { JobcastError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
-import type { JobService } from '../jobs/job-service.js';
+import type { JobReader } from '../jobs/reader.js';
 import { isFinalStatus } from '../protocol/types.js';
 import type { Connection } from '../transport/connection.js';
 import type { RequestContext, Route } from './router.js';
 
 export interface SseRouteOptions {
   hub: Hub;
-  service: JobService;
+  reader: JobReader;
   /** Comment lines keep proxies from timing the stream out (--heartbeat). */
   heartbeatMs: number;
 }
@@ -30,7 +30,7 @@ async function stream(opts: SseRouteOptions, { req, res, url, params }: RequestC
   const id = params.id!;
   if (!JOB_ID.test(id)) throw new JobcastError('job_not_found');
   const since = parseSince(req.headers['last-event-id'], url.searchParams.get('since'));
-  const snapshot = await opts.service.get(id);
+  const snapshot = await opts.reader.get(id);
   if (isFinalStatus(snapshot.status) && since !== undefined && since >= snapshot.seq) {
     // The client has the final event: 204 tells an EventSource to stop reconnecting.
     res.writeHead(204).end();

@@ -1,14 +1,16 @@
 // Operational routes (SPEC 2): queue backlog, liveness, readiness, metrics, processors.
 
 import { JobcastError } from '../errors.js';
-import type { JobService } from '../jobs/job-service.js';
+import type { Intake } from '../jobs/intake.js';
+import type { Scheduler } from '../jobs/scheduler.js';
 import type { Metrics } from '../metrics.js';
 import { sendJson } from './respond.js';
 import type { ReadinessProbe } from './readiness.js';
 import type { Route } from './router.js';
 
 export interface SystemRoutesOptions {
-  service: JobService;
+  intake: Intake;
+  scheduler: Scheduler;
   readiness: ReadinessProbe;
   metrics: Metrics;
   /** Registered processor names and the default, for `GET /processors`. */
@@ -17,14 +19,14 @@ export interface SystemRoutesOptions {
 
 export function systemRoutes(opts: SystemRoutesOptions): Route[] {
   return [
-    { pattern: /^\/queue$/, methods: { GET: ({ res }) => sendJson(res, 200, opts.service.stats()) } },
+    { pattern: /^\/queue$/, methods: { GET: async ({ res }) => sendJson(res, 200, await opts.scheduler.stats()) } },
     { pattern: /^\/healthz$/, methods: { GET: ({ res }) => sendJson(res, 200, { ok: true }) } },
     {
       pattern: /^\/readyz$/,
       methods: {
         GET: async ({ res }) => {
           // A load balancer stops sending new work here while running files finish.
-          opts.service.assertOpen();
+          opts.intake.assertOpen();
           const { storeProblem, spoolProblem } = await opts.readiness.check();
           if (storeProblem !== null || spoolProblem !== null) {
             const broken = [

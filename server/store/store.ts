@@ -3,6 +3,7 @@
 // and (later) Redis implementations are interchangeable; test/contracts/store-contract.ts
 // holds them all to it.
 
+import { isJobcastError } from '../errors.js';
 import type { JobEvent, JobStatus, NewEvent, Snapshot } from '../protocol/types.js';
 
 /** What an append returns: the event as stored (with its seq) and the snapshot after it. */
@@ -33,6 +34,11 @@ export interface ListPage {
  * paused past a takeover or a cancel holds a token the store no longer accepts.
  */
 export type Fence = number;
+
+/** True for the rejection of an append whose fence token is no longer current. */
+export function isFencedError(error: unknown): boolean {
+  return isJobcastError(error) && error.code === 'fenced';
+}
 
 export interface AppendOptions {
   /**

@@ -36,6 +36,13 @@ export async function getJob(baseUrl: string, id: string): Promise<Snapshot> {
   return (await res.json()) as Snapshot;
 }
 
+/** GET /jobs?limit=: the newest jobs, newest first. */
+export async function listJobs(baseUrl: string, limit = 50): Promise<Snapshot[]> {
+  const res = await fetch(`${baseUrl}/jobs?limit=${limit}`);
+  if (res.status !== 200) throw new Error(`GET /jobs answered ${res.status}`);
+  return ((await res.json()) as { jobs: Snapshot[] }).jobs;
+}
+
 /** Polls GET /jobs/{id} until `isDone(snapshot)` (what a polling client does), with a deadline. */
 export async function pollJob(
   baseUrl: string,

@@ -1,14 +1,19 @@
-// Jobs written straight to the log (store + bus), which the runner never picks up:
-// tests drive their events at will (fan-out, slow readers, resume) without a processor.
+// Jobs written straight to the server's log (store + feed), which no scheduler ever
+// claims: tests drive their events at will (fan-out, slow readers, resume) without a
+// processor. RunningServer.log is the one seam for this; everything else goes through
+// the public surface.
 
 import { nanoid } from 'nanoid';
-import type { JobService } from '../../server/jobs/job-service.js';
+import type { RunningServer } from '../../server/app.js';
 import type { Snapshot } from '../../server/protocol/types.js';
 
+/** What the helpers need of a running server: its log. */
+export type SyntheticTarget = Pick<RunningServer, 'log'>;
+
 /** Creates a running one-file job (seq 3 after job.queued, job.started, file.started); resolves with its id. */
-export async function createSyntheticJob(service: JobService, size = 1_000_000): Promise<string> {
+export async function createSyntheticJob(server: SyntheticTarget, size = 1_000_000): Promise<string> {
   const id = nanoid();
-  await service.log.create(id, {
+  await server.log.create(id, {
     name: 'job.queued',
     data: {
       processor: 'delay',
@@ -19,8 +24,8 @@ export async function createSyntheticJob(service: JobService, size = 1_000_000):
     },
   });
   // Started at once: a queued job outside the queue would have no live position.
-  await service.log.append(id, { name: 'job.started', data: {} });
-  await service.log.append(id, { name: 'file.started', data: { file: 0 } });
+  await server.log.append(id, { name: 'job.started', data: {} });
+  await server.log.append(id, { name: 'file.started', data: { file: 0 } });
   return id;
 }
 
@@ -28,15 +33,15 @@ export async function createSyntheticJob(service: JobService, size = 1_000_000):
  * Appends one `file.progress` event; `padBytes` of filler in its data make it as large
  * as a test needs (the reducer ignores unknown fields). Resolves with the snapshot after it.
  */
-export function appendProgress(service: JobService, id: string, done: number, total = 1_000_000, padBytes = 0): Promise<Snapshot> {
+export function appendProgress(server: SyntheticTarget, id: string, done: number, total = 1_000_000, padBytes = 0): Promise<Snapshot> {
   const data = { file: 0, done, total, fraction: done / total, rate: null, etaMs: null, jobEtaMs: null, pad: 'x'.repeat(padBytes) };
-  return service.log.append(id, { name: 'file.progress', data });
+  return server.log.append(id, { name: 'file.progress', data });
 }
 
 /** Ends the job: file.completed then job.completed; resolves with the final snapshot. */
-export async function finishSyntheticJob(service: JobService, id: string): Promise<Snapshot> {
-  await service.log.append(id, { name: 'file.completed', data: { file: 0, durationMs: 5, result: { ok: true }, output: false } });
-  return service.log.append(id, { name: 'job.completed', data: { durationMs: 5 } });
+export async function finishSyntheticJob(server: SyntheticTarget, id: string): Promise<Snapshot> {
+  await server.log.append(id, { name: 'file.completed', data: { file: 0, durationMs: 5, result: { ok: true }, output: false } });
+  return server.log.append(id, { name: 'job.completed', data: { durationMs: 5 } });
 }
 
 /** Lets the event loop run I/O (sockets read and write) between two appends. */

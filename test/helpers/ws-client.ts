@@ -2,6 +2,7 @@
 // events and snapshots per job with the shared reducer, counts seq gaps and duplicates,
 // and lets tests await messages (`next`) instead of sleeping.
 
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { applyEvent } from '../../server/protocol/reducer.js';
@@ -257,4 +258,18 @@ export function checkExactlyOnce(seqs: readonly number[], last: number): string 
   const extra = [...counts.keys()].filter((seq) => seq < 1 || seq > last);
   if (missing.length + repeated.length + extra.length === 0) return null;
   return `missing ${JSON.stringify(missing)}, repeated ${JSON.stringify(repeated)}, out of range ${JSON.stringify(extra)}`;
+}
+
+/**
+ * Every event of `job` from seq 1, as the server's log holds it, read over a new
+ * WebSocket with `since: 0` (and whatever arrives live before the answer is read):
+ * what tests read instead of reaching into the store. Fails when the log no longer covers seq 1.
+ */
+export async function eventLog(t: TestContext, baseUrl: string, job: string): Promise<JobEvent[]> {
+  const client = await connectWs(t, baseUrl);
+  const answer = await client.subscribe(job, 0);
+  assert.equal(answer.type === 'subscribed' && answer.mode, 'resume', `the log of ${job} still covers seq 1: ${JSON.stringify(answer)}`);
+  const events = client.received.filter((m): m is JobEvent => m.type === 'event' && m.job === job);
+  client.ws.close();
+  return events;
 }

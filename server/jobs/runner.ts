@@ -1,8 +1,13 @@
 // Runs one job: its files one after another in upload order (SPEC 1), each in the
-// worker pool, turning what the pool reports into the job's events.
+// worker pool, turning what the pool reports into the job's events. Every append carries
+// the claim's fence token: once the job has another owner (or was cancelled elsewhere),
+// the store refuses it and the run stops at once, writing nothing more.
 
 import type { Logger } from '../logger.js';
 import type { FileState, NewEvent, Snapshot } from '../protocol/types.js';
+import type { Claim } from '../queue/queue.js';
+import type { JobFiles } from '../spool/job-files.js';
+import { isFencedError } from '../store/store.js';
 import type { RunFileOutcome, RunFileRequest } from '../workers/pool-types.js';
 import type { JobLog } from './job-log.js';
 
@@ -10,54 +15,67 @@ import type { JobLog } from './job-log.js';
 export interface RunnerDeps {
   log: JobLog;
   pool: { run(request: RunFileRequest): Promise<RunFileOutcome> };
-  paths: { inputPath(jobId: string, index: number): string; outputPath(jobId: string, index: number): string };
+  files: Pick<JobFiles, 'inputPath' | 'outputPath' | 'readOptions'>;
   isProcessor(name: string): boolean;
-  /** The job's `options` object as uploaded. */
-  readOptions(jobId: string): Promise<Record<string, unknown>>;
   fileTimeoutMs: number | null;
   logger: Logger;
 }
 
-/** A job that has left the queue; the service holds it to cancel or stop it. */
+/** Why a run stopped before the job's end. */
+export type StopReason = 'cancel' | 'shutdown' | 'fenced';
+
+const STOP_MESSAGES: Record<StopReason, string> = {
+  cancel: 'job cancelled',
+  shutdown: 'server shutting down',
+  fenced: 'the job has another owner now',
+};
+
+/** A claimed job; the scheduler holds it to cancel or stop it. */
 export class RunningJob {
   readonly controller = new AbortController();
-  /** Set when the job must stop now: cancelled, or a shutdown whose grace ran out. */
-  stopReason: 'cancel' | 'shutdown' | null = null;
+  /** Set when the job must stop now: cancelled, a shutdown whose grace ran out, or fenced off. */
+  stopReason: StopReason | null = null;
   /** Set at shutdown: finish the current file, start no other. */
   stopAfterFile = false;
 
-  constructor(
-    readonly id: string,
-    /** Creation order, to put the job back in its place if it is stopped. */
-    readonly order: number,
-  ) {}
+  constructor(readonly claim: Claim) {}
+
+  get id(): string {
+    return this.claim.id;
+  }
 
   /** Stops the job: aborts the running processor through its AbortSignal. */
-  stop(reason: 'cancel' | 'shutdown'): void {
+  stop(reason: StopReason): void {
     if (this.stopReason !== null) return;
     this.stopReason = reason;
-    this.controller.abort(new Error(reason === 'cancel' ? 'job cancelled' : 'server shutting down'));
+    this.controller.abort(new Error(STOP_MESSAGES[reason]));
+  }
+
+  /** Appends an event of this run, with the claim's fence token. */
+  append(log: JobLog, event: NewEvent): Promise<Snapshot> {
+    return log.append(this.claim.id, event, { fence: this.claim.fence });
   }
 }
 
 /**
  * Runs the job to its end. Resolves 'finished' after the job's final event, or
  * 'stopped' when it was stopped (a cancel has already logged job.cancelled; after a
- * shutdown stop the caller logs job.requeued). Finished files are skipped, so a
- * requeued job continues from its first unfinished file.
+ * shutdown stop the caller logs job.requeued). Rejects when an event could not be
+ * stored, with JobcastError('fenced') when the job has another owner. Finished files
+ * are skipped, so a requeued job continues from its first unfinished file.
  */
 export async function runJob(deps: RunnerDeps, job: RunningJob): Promise<'finished' | 'stopped'> {
   const { log, logger } = deps;
   const runStartedAt = Date.now();
   // Called before the first await: job.started is ordered before any cancel of this job.
-  let snapshot = await log.append(job.id, { name: 'job.started', data: {}, ts: runStartedAt });
+  let snapshot = await job.append(log, { name: 'job.started', data: {}, ts: runStartedAt });
   if (job.stopReason !== null) return 'stopped';
   if (!deps.isProcessor(snapshot.processor)) {
     const error = { code: 'unknown_processor', message: `processor '${snapshot.processor}' is no longer registered` };
-    await log.append(job.id, { name: 'job.failed', data: { durationMs: Date.now() - runStartedAt, error } });
+    await job.append(log, { name: 'job.failed', data: { durationMs: Date.now() - runStartedAt, error } });
     return 'finished';
   }
-  const options = await deps.readOptions(job.id);
+  const options = await deps.files.readOptions(job.id);
   const eta = new JobEta(snapshot, runStartedAt);
   let failed = 0;
   for (const file of snapshot.files) {
@@ -67,17 +85,17 @@ export async function runJob(deps: RunnerDeps, job: RunningJob): Promise<'finish
     if (job.stopReason !== null) return 'stopped';
     if (outcome.ok) {
       const { durationMs, result, output } = outcome;
-      snapshot = await log.append(job.id, { name: 'file.completed', data: { file: file.index, durationMs, result, output } });
+      snapshot = await job.append(log, { name: 'file.completed', data: { file: file.index, durationMs, result, output } });
       eta.fileDone(file);
       continue;
     }
     failed++;
     const { durationMs, error } = outcome;
-    snapshot = await log.append(job.id, { name: 'file.failed', data: { file: file.index, durationMs, error } });
+    snapshot = await job.append(log, { name: 'file.failed', data: { file: file.index, durationMs, error } });
     logger.info({ job: job.id, file: file.index, code: error.code }, `file failed: ${error.message}`);
     if (snapshot.failFast) {
       const jobError = { code: 'files_failed', message: `file ${file.index} (${file.name}) failed: ${error.message}` };
-      await log.append(job.id, { name: 'job.failed', data: { durationMs: Date.now() - runStartedAt, error: jobError } });
+      await job.append(log, { name: 'job.failed', data: { durationMs: Date.now() - runStartedAt, error: jobError } });
       return 'finished';
     }
     eta.fileDone(file);
@@ -90,7 +108,7 @@ export async function runJob(deps: RunnerDeps, job: RunningJob): Promise<'finish
           name: 'job.failed',
           data: { durationMs, error: { code: 'files_failed', message: `${failed} of ${snapshot.files.length} files failed` } },
         };
-  await log.append(job.id, end);
+  await job.append(log, end);
   return 'finished';
 }
 
@@ -103,14 +121,16 @@ async function runFile(
   eta: JobEta,
 ): Promise<RunFileOutcome> {
   const fileStartedAt = Date.now();
-  await deps.log.append(job.id, { name: 'file.started', data: { file: file.index }, ts: fileStartedAt });
+  await job.append(deps.log, { name: 'file.started', data: { file: file.index }, ts: fileStartedAt });
   let isSettled = false;
   let hasLostProgress = false;
   const onProgress = (done: number, total: number | null): void => {
     // Nothing after the file's end or the job's stop: transitions close the file.
     if (isSettled || job.stopReason !== null) return;
     const data = progressData(file, done, total ?? file.total, fileStartedAt, eta);
-    deps.log.append(job.id, { name: 'file.progress', data }).catch((err: unknown) => {
+    job.append(deps.log, { name: 'file.progress', data }).catch((err: unknown) => {
+      // Another owner has the job: stop the processor now, not at the next transition.
+      if (isFencedError(err)) return job.stop('fenced');
       // Once per file: a store that cannot be written would otherwise log every report.
       if (hasLostProgress) return;
       hasLostProgress = true;
@@ -120,9 +140,9 @@ async function runFile(
   try {
     return await deps.pool.run({
       processor: snapshot.processor,
-      file: { path: deps.paths.inputPath(job.id, file.index), name: file.name, size: file.size, type: file.type, index: file.index },
+      file: { path: deps.files.inputPath(job.id, file.index), name: file.name, size: file.size, type: file.type, index: file.index },
       options,
-      outputPath: deps.paths.outputPath(job.id, file.index),
+      outputPath: deps.files.outputPath(job.id, file.index),
       jobId: job.id,
       signal: job.controller.signal,
       timeoutMs: deps.fileTimeoutMs,
