@@ -176,7 +176,6 @@ async function startHttp(
       intake,
       reader,
       control,
-      store: backend.store,
       spool,
       metrics,
       token,

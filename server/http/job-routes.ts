@@ -11,7 +11,6 @@ import type { Intake } from '../jobs/intake.js';
 import type { JobReader } from '../jobs/reader.js';
 import type { Metrics } from '../metrics.js';
 import { JOB_STATUSES, type JobStatus } from '../protocol/types.js';
-import type { Store } from '../store/store.js';
 import { sendJson } from './respond.js';
 import type { RequestContext, Route } from './router.js';
 import type { TokenCheck } from './auth.js';
@@ -23,7 +22,6 @@ export interface JobRoutesOptions {
   intake: Intake;
   reader: JobReader;
   control: JobControl;
-  store: Store;
   spool: Spool;
   metrics: Metrics;
   token: TokenCheck;
@@ -177,12 +175,12 @@ async function list(opts: JobRoutesOptions, ctx: RequestContext): Promise<void> 
   if (!/^\d+$/.test(limitText) || limit < 1 || limit > 500) {
     throw new JobcastError('invalid_query', `limit must be a whole number from 1 to 500, got '${limitText}'`);
   }
-  const page = await opts.store.list({
+  const page = await opts.reader.list({
     limit,
     ...(status !== null && { status: status as JobStatus }),
     ...(params.has('cursor') && { cursor: params.get('cursor')! }),
   });
-  sendJson(ctx.res, 200, { jobs: await opts.reader.withPositions(page.jobs), next: page.next });
+  sendJson(ctx.res, 200, { jobs: page.jobs, next: page.next });
 }
 
 /** GET /jobs/{id}/files/{index}/output: streams the processor's output file. */

@@ -5,7 +5,7 @@ import { JobcastError } from '../errors.js';
 import type { Feed } from '../feed/feed.js';
 import { isFinalStatus, type JobEvent, type Snapshot } from '../protocol/types.js';
 import type { Queue } from '../queue/queue.js';
-import type { Store } from '../store/store.js';
+import type { ListPage, ListQuery, Store } from '../store/store.js';
 
 export interface JobReaderOptions {
   store: Store;
@@ -27,6 +27,12 @@ export class JobReader {
     if (snapshot === null) throw new JobcastError('job_not_found');
     const position = snapshot.status === 'queued' ? await this.opts.queue.position(id) : null;
     return withPosition(snapshot, position);
+  }
+
+  /** A page of the list (Store.list: newest first), with current queue positions. */
+  async list(query: ListQuery): Promise<ListPage> {
+    const page = await this.opts.store.list(query);
+    return { jobs: await this.withPositions(page.jobs), next: page.next };
   }
 
   /** The snapshots with their current queue positions: one read of the waiting line for all of them. */
