@@ -12,6 +12,11 @@ import { ev, queued, rejectsWith, until } from './events.js';
 
 export interface QueueRig {
   queue: Queue;
+  /**
+   * The same queue as another process sees it (a second connection), for the tests of
+   * what two processes do at once. Absent for a queue kept in one process.
+   */
+  otherProcess?: Queue;
   /** The store whose epochs the claims bump: jobs are created here before they are queued. */
   store: Store;
   /** How many queueMoved notices the queue has published so far (as heard on the feed). */
@@ -77,6 +82,18 @@ export function queueContract(name: string, open: OpenQueue): void {
       assert.ok(second.fence > first.fence, `the second claim's token ${second.fence} is above ${first.fence}`);
       await rejectsWith(rig.store.append('a', ev.started(), { fence: first.fence }), 'fenced');
       await rig.store.append('a', ev.started(), { fence: second.fence });
+    });
+
+    test('claims at the same time, from every process, never hand out a job twice', async (t) => {
+      const rig = await open(t);
+      const ids = ['a', 'b', 'c', 'd', 'e'];
+      await enqueueJobs(rig, ids);
+      const queues = [rig.queue, rig.otherProcess ?? rig.queue];
+      const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => queues[i % 2]!.claim(`owner-${i % 2}`, LONG_LEASE_MS)));
+      const taken = claims.filter((c) => c !== null);
+      assert.deepEqual(taken.map((c) => c.id).sort(), ids, 'each job exactly once');
+      for (const c of taken) await rig.store.append(c.id, ev.started(), { fence: c.fence });
+      assert.equal(await queues[1]!.size(), 0, 'every process sees the same line');
     });
 
     test('put back: a job regains its place by creation order, ahead of newer jobs', async (t) => {
@@ -158,8 +175,9 @@ export function queueContract(name: string, open: OpenQueue): void {
       assert.equal(await queue.renew(short, 1), true);
       await until(async () => (await queue.expired()).length > 0, 'the lease to run out again');
       const again = (await queue.expired())[0]!;
-      assert.equal(await queue.release(again), 1, 'back in its place, ahead of newer jobs');
-      assert.equal(await queue.release(again), null, 'released once');
+      const taker = rig.otherProcess ?? queue;
+      assert.equal(await taker.release(again), 1, 'back in its place, ahead of newer jobs');
+      assert.equal(await taker.release(again), null, 'released once');
       assert.deepEqual(await queue.waiting(), ['short', 'next']);
       for (const [what, result] of [
         ['renew', await queue.renew(short, LONG_LEASE_MS)],
