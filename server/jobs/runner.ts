@@ -67,7 +67,9 @@ export class RunningJob {
 export async function runJob(deps: RunnerDeps, job: RunningJob): Promise<'finished' | 'stopped'> {
   const { log, logger } = deps;
   const runStartedAt = Date.now();
-  // Called before the first await: job.started is ordered before any cancel of this job.
+  // Called before the first await: a cancel that reaches this process from now on comes
+  // after job.started. One that came between the claim and now has revoked the fence, and
+  // job.started is refused.
   let snapshot = await job.append(log, { name: 'job.started', data: {}, ts: runStartedAt });
   if (job.stopReason !== null) return 'stopped';
   if (!deps.isProcessor(snapshot.processor)) {
