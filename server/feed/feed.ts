@@ -10,7 +10,11 @@ import type { Appended } from '../store/store.js';
 
 /** What listeners hear, by name. Listeners must not throw: they run inside the append path. */
 export interface FeedEvents {
-  /** A job's event was stored; `snapshot` is the job right after it. Per job, in seq order. */
+  /**
+   * A job's event was stored; `snapshot` is the job right after it. Per job, in seq order,
+   * never twice. A feed between processes carries the event alone and rebuilds the
+   * snapshot by folding it with the shared reducer, reading the store when it sees a gap.
+   */
   event: [event: JobEvent, snapshot: Snapshot];
   /** A finished job was deleted (DELETE or --retention). */
   deleted: [job: string];
