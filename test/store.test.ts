@@ -179,6 +179,46 @@ function contract(name: string, open: OpenStore): void {
       await rejectsWith(store.list({ limit: 2, status: 'sleeping' as JobStatus }), 'invalid_query');
     });
 
+    test('q finds jobs by a part of the id, label or a file name, ignoring case, with status and across pages', async (t) => {
+      const store = await open(t, 10);
+      const named = (label: string | null, names: string[]): Queued => {
+        const files = names.map((name, index) => ({ index, name, size: 10, type: 'text/csv' }));
+        return { name: 'job.queued', ts: tick(), data: { processor: 'sha256', label, failFast: false, files, position: 1 } };
+      };
+      await store.createJob('Search-A1', named('Nightly Export', ['reports/2024/january.csv']));
+      await store.createJob('search-b2', named(null, ['photo.JPG', 'notes.txt']));
+      await store.createJob('search-c3', named('thumbnails', ['Photo-2.png']));
+      for (let i = 0; i < 5; i++) await store.createJob(`filler-${i}`, named('other', ['x.bin']));
+      await store.append('search-c3', ev.started());
+      const ids = async (query: Omit<Parameters<Store['list']>[0], 'limit'>, limit = 50) =>
+        (await store.list({ limit, ...query })).jobs.map((s) => s.id);
+      assert.deepEqual(await ids({ q: 'PHOTO' }), ['search-c3', 'search-b2'], 'file names, any case, newest first');
+      assert.deepEqual(await ids({ q: 'export' }), ['Search-A1'], 'label');
+      assert.deepEqual(await ids({ q: 'a1' }), ['Search-A1'], 'part of the id');
+      assert.deepEqual(await ids({ q: '2024/jan' }), ['Search-A1'], 'folder parts of a name');
+      assert.deepEqual(await ids({ q: '  notes.TXT ' }), ['search-b2'], 'surrounding blanks are ignored');
+      assert.deepEqual(await ids({ q: 'photo', status: 'running' }), ['search-c3'], 'with a status');
+      assert.deepEqual(await ids({ q: 'photo', status: 'completed' }), []);
+      assert.deepEqual(await ids({ q: 'nothing like this' }), []);
+      assert.deepEqual(await ids({ q: '%' }), [], 'no wildcards');
+      assert.equal((await ids({ q: '' })).length, 8, 'a blank q lists every job');
+      assert.equal((await ids({ q: '   ' })).length, 8);
+      assert.deepEqual(await ids({ q: 'export\nx' }).catch((e: { code?: string }) => e.code), 'invalid_query', 'no control characters: a match never spans fields');
+      await rejectsWith(store.list({ limit: 5, q: 'x'.repeat(201) }), 'invalid_query');
+      assert.equal((await store.list({ limit: 5, q: 'x'.repeat(200) })).jobs.length, 0);
+      // Paging: the cursor goes on below the last match, whatever lies between.
+      const first = await store.list({ limit: 1, q: 'search' });
+      assert.deepEqual(first.jobs.map((s) => s.id), ['search-c3']);
+      const second = await store.list({ limit: 1, q: 'search', cursor: first.next! });
+      assert.deepEqual(second.jobs.map((s) => s.id), ['search-b2']);
+      const third = await store.list({ limit: 1, q: 'search', cursor: second.next! });
+      assert.deepEqual([third.jobs.map((s) => s.id), third.next], [['Search-A1'], null]);
+      // A deleted job is not found any more.
+      await store.append('search-c3', ev.jobCancelled());
+      await store.delete('search-c3');
+      assert.deepEqual(await ids({ q: 'photo' }), ['search-b2']);
+    });
+
     test('counts jobs by status and lists ids in creation order', async (t) => {
       const store = await open(t, 10);
       assert.deepEqual(await store.countByStatus(), { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 });
@@ -325,6 +365,46 @@ describe('sqlite store', () => {
     const again = await openSqlite(t, path, { logSize: 3 });
     assert.deepEqual(await again.getSnapshot('shrink'), foldEvents(null, events));
     assert.deepEqual(await again.eventsSince('shrink', events.length - 3), events.slice(-3));
+  });
+
+  test('a file from schema 1 (no search table) is upgraded: its jobs are found by q', async (t) => {
+    const path = join(await tempDir(t), 'v1.db');
+    const first = await openSqliteStore(path, { logSize: 5 });
+    await play(first, 'old-job', [ev.started(), ev.jobCompleted()]);
+    await first.createJob('old-queued', queued(2));
+    await first.close();
+    const db = new Database(path);
+    db.exec('DROP TABLE job_search');
+    db.pragma('user_version = 1');
+    db.close();
+    const store = await openSqlite(t, path, { logSize: 5 });
+    assert.deepEqual((await store.list({ limit: 10, q: 'F1.BIN' })).jobs.map((s) => s.id), ['old-queued', 'old-job']);
+    assert.deepEqual((await store.list({ limit: 10, q: 'old-j' })).jobs.map((s) => s.id), ['old-job']);
+    await store.createJob('new-job', queued(1));
+    assert.equal((await store.list({ limit: 10, q: 'batch' })).jobs.length, 3);
+  });
+
+  test('q over 20,000 jobs (sanity figure)', async (t) => {
+    const store = await openSqlite(t, join(await tempDir(t), 'search.db'), { logSize: 5 });
+    const jobs = 20_000;
+    for (let i = 0; i < jobs; i++) {
+      const files = [0, 1, 2].map((index) => ({ index, name: `run-${i}/part-${index}.csv`, size: 100, type: 'text/csv' }));
+      await store.createJob(`job-${i}`, { name: 'job.queued', ts: tick(), data: { processor: 'sha256', label: `batch ${i % 97}`, failFast: false, files, position: 1 } });
+    }
+    const time = async (q: string) => {
+      const startedAt = performance.now();
+      const page = await store.list({ limit: 50, q });
+      return { ms: performance.now() - startedAt, found: page.jobs.length };
+    };
+    const rare = await time('run-17/');
+    const none = await time('no such name');
+    const common = await time('part-1');
+    assert.equal(rare.found, 1);
+    assert.equal(none.found, 0);
+    assert.equal(common.found, 50);
+    t.diagnostic(
+      `${jobs} jobs: a name found once ${rare.ms.toFixed(1)} ms, found nowhere ${none.ms.toFixed(1)} ms, a first page of a common name ${common.ms.toFixed(1)} ms`,
+    );
   });
 
   test('refuses a file written by a newer schema', async (t) => {
