@@ -115,7 +115,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxConcurrentUploads: config.maxConcurrentUploads,
     }),
     ...systemRoutes({ service, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
-    ...staticRoutes(),
+    ...staticRoutes({ needsToken: token.hasToken }),
   ];
   const connectionLimits = new ConnectionLimits({
     maxConnections: config.maxConnections,
