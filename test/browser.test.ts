@@ -36,8 +36,9 @@ async function uploadThroughPage(page: Page, files: ReturnType<typeof file>[], p
 }
 
 test('upload two files through the page: per-file bars reach 100% and the job completes', { skip }, async (t) => {
-  const server = await startTestServer(t, { progressIntervalMs: 50 });
+  // Launched first, so that it closes first: pages must not see the server go away.
   const browser = await launchBrowser(t);
+  const server = await startTestServer(t, { progressIntervalMs: 50 });
   const page = await openPage(t, browser, server.url);
   await page.locator('#connection[data-state="live"]').waitFor();
   const id = await uploadThroughPage(page, [file('alpha.bin', 300 * KiB), file('beta.bin', 200 * KiB)], 'delay');
@@ -55,8 +56,9 @@ test('upload two files through the page: per-file bars reach 100% and the job co
 test('the job URL opened in a second page mid-job converges to the same final state', { skip }, async (t) => {
   // `gated` holds the first file at half done until the test writes `release`, so the
   // second page opens mid-job however slow the machine is.
-  const server = await startTestServer(t, { progressIntervalMs: 50, processorDir: FIXTURE_PROCESSORS });
+  // Launched first, so that it closes first: pages must not see the server go away.
   const browser = await launchBrowser(t);
+  const server = await startTestServer(t, { progressIntervalMs: 50, processorDir: FIXTURE_PROCESSORS });
   const first = await openPage(t, browser, server.url);
   const id = await uploadThroughPage(first, [file('one.bin', 700 * KiB), file('two.bin', 700 * KiB), file('three.bin', 300 * KiB)], 'gated');
   await first.locator('.file[data-status="running"]').first().waitFor();
@@ -71,8 +73,9 @@ test('the job URL opened in a second page mid-job converges to the same final st
 });
 
 test('a server restart mid-job: the page reconnects, resumes and shows the right final state', { skip }, async (t) => {
-  const first = await startTestServer(t, { progressIntervalMs: 50, shutdownGraceMs: 0 });
+  // Launched first, so that it closes first: pages must not see the server go away.
   const browser = await launchBrowser(t);
+  const first = await startTestServer(t, { progressIntervalMs: 50, shutdownGraceMs: 0 });
   // The restart makes the browser log the refused reconnects, as it should.
   const page = await openPage(t, browser, first.url, { allowErrors: /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/ });
   await uploadThroughPage(page, [file('a.bin', 1000 * KiB), file('b.bin', 1000 * KiB), file('c.bin', 500 * KiB)], 'delay');
@@ -88,8 +91,9 @@ test('a server restart mid-job: the page reconnects, resumes and shows the right
 
 test('with --token the upload page asks for it before uploading, then works', { skip }, async (t) => {
   const token = 'browser-test-token';
-  const server = await startTestServer(t, { token });
+  // Launched first, so that it closes first: pages must not see the server go away.
   const browser = await launchBrowser(t);
+  const server = await startTestServer(t, { token });
   const upload = await openPage(t, browser, server.url);
   await upload.locator('#processor option', { hasText: 'sha256' }).waitFor({ state: 'attached' });
   await upload.setInputFiles('#files', [file('t.bin', 10 * KiB)]);
