@@ -129,7 +129,8 @@ export class DurationChart {
   show(summary: DurationSummary): void {
     this.summary = summary;
     // Bar i is drawn at i + 0.5: bucket i spans i..i+1 on the axis, edges at the integers.
-    this.chart.setData([summary.counts.map((_, i) => i + 0.5), summary.counts]);
+    // Empty buckets as gaps (null), not zero-height bars drawn as a line along the axis.
+    this.chart.setData([summary.counts.map((_, i) => i + 0.5), summary.counts.map((n) => (n === 0 ? null : n))]);
   }
 
   /** The buckets that hold jobs, with one empty bucket each side (at least six in all). */

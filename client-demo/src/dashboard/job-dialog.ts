@@ -85,9 +85,13 @@ export class JobDialog {
     this.openId = null;
     this.panel = null;
     if (new URLSearchParams(location.search).has('job')) {
-      const url = new URL(location.href);
-      url.searchParams.delete('job');
-      history.pushState(null, '', url);
+      // Opened here: going back takes the job out of the URL. Opened from a link: drop it.
+      if ((history.state as { job?: string } | null)?.job !== undefined) history.back();
+      else {
+        const url = new URL(location.href);
+        url.searchParams.delete('job');
+        history.replaceState(null, '', url);
+      }
     }
     if (this.returnFocus?.isConnected) this.returnFocus.focus();
   }

@@ -42,7 +42,7 @@ export class Summary {
     text('#stat-queued', String(counts.queued));
     text('#stat-wait', counts.oldestQueuedAt === null ? '' : `oldest waiting ${formatDuration(now - counts.oldestQueuedAt)}`);
     text('#stat-bytes', formatRate(bytes));
-    text('#stat-files', formatPerSecond(files, 'files'));
+    text('#stat-files', formatPerSecond(files, 'files').replace(/ files\/s$/, ''));
     label('#chart-throughput', `Throughput now ${formatRate(bytes)} and ${formatPerSecond(files, 'files')}; about ${formatBytes(this.peakBytes)}/s at the recent peak`);
     label('#chart-queue', `Queue depth now ${counts.queued} queued and ${counts.running} running`);
     if (this.areDurationsStale) this.showDurations();
