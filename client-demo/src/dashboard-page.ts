@@ -187,9 +187,13 @@ function showOlderButton(): void {
   olderButton.disabled = pager.isLoading;
 }
 
+/** Called after every frame drawn: writes only what changed (a text write would cost a layout per frame). */
 function showCount(count: number): void {
-  $('#list-count').textContent = `${count} ${count === 1 ? 'job' : 'jobs'}${pager.hasMore ? '; older ones on the server' : ''}`;
-  $('#empty').hidden = count > 0;
+  const text = `${count} ${count === 1 ? 'job' : 'jobs'}${pager.hasMore ? '; older ones on the server' : ''}`;
+  const element = $('#list-count');
+  if (element.textContent !== text) element.textContent = text;
+  const empty = $('#empty');
+  if (empty.hidden !== count > 0) empty.hidden = count > 0;
 }
 
 // Messages.

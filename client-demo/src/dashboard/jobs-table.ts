@@ -61,7 +61,8 @@ export class JobsTable {
     this.rows.render(this.isAllChanged ? 'all' : this.changedIds);
     this.isAllChanged = false;
     this.changedIds.clear();
-    this.table.setAttribute('aria-rowcount', String(ids.length + 1));
+    const rowCount = String(ids.length + 1);
+    if (this.table.getAttribute('aria-rowcount') !== rowCount) this.table.setAttribute('aria-rowcount', rowCount);
     this.opts.onDrawn(ids.length);
   }
 

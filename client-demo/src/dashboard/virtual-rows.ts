@@ -74,7 +74,8 @@ export class VirtualRows<Row extends VirtualRow> {
       }
       placed.push(entry);
     }
-    this.body.style.height = `${this.ids.length * height}px`;
+    const bodyHeight = `${this.ids.length * height}px`;
+    if (this.body.style.height !== bodyHeight) this.body.style.height = bodyHeight;
     this.order(placed.sort((a, b) => a.index - b.index).map((p) => p.row.element));
   }
 
