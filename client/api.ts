@@ -34,6 +34,13 @@ export type WatchListener = (snapshot: Snapshot | null, info: WatchInfo) => void
 /** Called with every known job (id -> snapshot) after every change, once the first catch-up is over. */
 export type WatchAllListener = (jobs: ReadonlyMap<string, Snapshot>) => void;
 
+/**
+ * Called for one job of the `*` view that changed: its snapshot, or null when it left the
+ * view (a new catch-up after a reconnect did not mention it, or the server no longer has
+ * it); `event` is the event folded in, when the change came from one.
+ */
+export type WatchAllChangeListener = (jobId: string, snapshot: Snapshot | null, event?: JobEvent) => void;
+
 /** Called when the server refuses `*`: `unauthorized` (connect with the token) or `too_many_subscriptions`. */
 export type WatchAllErrorListener = (error: ErrorInfo) => void;
 
@@ -54,6 +61,13 @@ export interface JobcastClient {
    * Returns the unwatch function (safe to call twice).
    */
   watchAll(onState: WatchAllListener, onError?: WatchAllErrorListener): () => void;
+  /**
+   * The `*` subscription, told job by job: once the first catch-up is over, `onChange` is
+   * called for every known job, then for each job that changes. For views of many busy
+   * jobs, where a whole map per event (watchAll) would cost more than the change itself.
+   * Returns the unwatch function (safe to call twice).
+   */
+  watchAllChanges(onChange: WatchAllChangeListener, onError?: WatchAllErrorListener): () => void;
   /** The connection's state now. */
   readonly connectionState: ConnectionState;
   /** Called on every change of state, and on each new attempt while reconnecting. Returns the remove function. */

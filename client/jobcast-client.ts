@@ -8,6 +8,7 @@
 
 import type { ErrorInfo, JobEvent, ServerMessage, Snapshot } from '../server/protocol/types.js';
 import { Backoff } from './backoff.js';
+import { createDashboard, type Dashboard } from './dashboard.js';
 import { JobView } from './job-view.js';
 import { callSafely, Listeners } from './listeners.js';
 import { resolveClientOptions, type ClientOptions } from './options.js';
@@ -17,6 +18,7 @@ import type {
   ConnectionState,
   ConnectionStateListener,
   JobcastClient,
+  WatchAllChangeListener,
   WatchAllErrorListener,
   WatchAllListener,
   WatchInfo,
@@ -28,6 +30,7 @@ export type {
   ConnectionState,
   ConnectionStateListener,
   JobcastClient,
+  WatchAllChangeListener,
   WatchAllErrorListener,
   WatchAllListener,
   WatchInfo,
@@ -50,18 +53,6 @@ interface Watch {
   isSettled: boolean;
   mode: 'snapshot' | 'resume' | null;
   error: ErrorInfo | undefined;
-}
-
-interface Dashboard {
-  readonly listeners: Listeners<[ReadonlyMap<string, Snapshot>]>;
-  readonly errorListeners: Listeners<[ErrorInfo]>;
-  isSettled: boolean;
-  /** Listeners hear nothing before the first catch-up is over: they get the whole dashboard at once. */
-  hasSettledOnce: boolean;
-  /** Jobs heard of during the catch-up under way; at its end the others are dropped (gone from the server). */
-  touched: Set<string> | null;
-  /** A gap showed during the catch-up under way: read `*` again once it is over. */
-  isStale: boolean;
 }
 
 class Client implements JobcastClient {
@@ -137,34 +128,52 @@ class Client implements JobcastClient {
 
   watchAll(onState: WatchAllListener, onError?: WatchAllErrorListener): () => void {
     if (typeof onState !== 'function') throw new TypeError('watchAll() needs an onState function');
-    if (onError !== undefined && typeof onError !== 'function') throw new TypeError('watchAll() onError must be a function');
+    return this.watchDashboard('watchAll', onError, (dashboard, isWatching) => {
+      if (dashboard.hasSettledOnce) {
+        const known = this.dashboardJobs();
+        void Promise.resolve().then(() => isWatching() && this.state !== 'closed' && callSafely(onState, [known]));
+      }
+      return dashboard.listeners.add(onState);
+    });
+  }
+
+  watchAllChanges(onChange: WatchAllChangeListener, onError?: WatchAllErrorListener): () => void {
+    if (typeof onChange !== 'function') throw new TypeError('watchAllChanges() needs an onChange function');
+    return this.watchDashboard('watchAllChanges', onError, (dashboard, isWatching) => {
+      if (dashboard.hasSettledOnce) {
+        const known = this.dashboardJobs();
+        void Promise.resolve().then(() => {
+          for (const [id, snapshot] of known) if (isWatching() && this.state !== 'closed') callSafely(onChange, [id, snapshot, undefined]);
+        });
+      }
+      return dashboard.changeListeners.add(onChange);
+    });
+  }
+
+  /** Adds a listener of `*` (subscribing on the first one); `add` registers it and returns its remover. */
+  private watchDashboard(
+    method: string,
+    onError: WatchAllErrorListener | undefined,
+    add: (dashboard: Dashboard, isWatching: () => boolean) => () => void,
+  ): () => void {
+    if (onError !== undefined && typeof onError !== 'function') throw new TypeError(`${method}() onError must be a function`);
     if (this.state === 'closed') return () => {};
     let dashboard = this.dashboard;
     if (dashboard === null) {
-      dashboard = {
-        listeners: new Listeners(),
-        errorListeners: new Listeners(),
-        isSettled: false,
-        hasSettledOnce: false,
-        touched: null,
-        isStale: false,
-      };
+      dashboard = createDashboard();
       this.dashboard = dashboard;
       this.subscribeDashboard();
-    } else if (dashboard.hasSettledOnce) {
-      const known = this.dashboardJobs();
-      void Promise.resolve().then(() => isWatching && this.state !== 'closed' && callSafely(onState, [known]));
     }
     const current = dashboard;
-    const removeState = current.listeners.add(onState);
-    const removeError = onError === undefined ? () => {} : current.errorListeners.add(onError);
     let isWatching = true;
+    const removeState = add(current, () => isWatching);
+    const removeError = onError === undefined ? () => {} : current.errorListeners.add(onError);
     return () => {
       if (!isWatching) return;
       isWatching = false;
       removeState();
       removeError();
-      if (current.listeners.size > 0 || this.dashboard !== current) return;
+      if (current.listeners.size + current.changeListeners.size > 0 || this.dashboard !== current) return;
       this.dashboard = null;
       this.socket.send({ op: 'unsubscribe', job: '*' });
       for (const id of this.views.keys()) if (!this.watches.has(id)) this.views.delete(id);
@@ -337,13 +346,21 @@ class Client implements JobcastClient {
     const dashboard = this.dashboard;
     if (dashboard === null) return;
     if (dashboard.isStale) return this.subscribeDashboard();
+    const dropped: string[] = [];
     if (dashboard.touched !== null) {
-      for (const id of this.views.keys()) if (!dashboard.touched.has(id) && !this.watches.has(id)) this.views.delete(id);
+      for (const id of this.views.keys()) if (!dashboard.touched.has(id) && !this.watches.has(id)) dropped.push(id);
+      for (const id of dropped) this.views.delete(id);
     }
     dashboard.touched = null;
     dashboard.isSettled = true;
-    dashboard.hasSettledOnce = true;
-    dashboard.listeners.emit(this.dashboardJobs());
+    if (!dashboard.hasSettledOnce) {
+      // Nothing was told during the first catch-up: change listeners hear of every job now.
+      dashboard.hasSettledOnce = true;
+      for (const [id, snapshot] of this.dashboardJobs()) dashboard.changeListeners.emit(id, snapshot, undefined);
+    } else {
+      for (const id of dropped) dashboard.changeListeners.emit(id, null, undefined);
+    }
+    if (dashboard.listeners.size > 0) dashboard.listeners.emit(this.dashboardJobs());
     this.checkLive();
   }
 
@@ -366,7 +383,7 @@ class Client implements JobcastClient {
       const hadSnapshot = (this.views.get(jobId)?.snapshot ?? null) !== null;
       this.views.delete(jobId);
       watch.listeners.emit(null, { mode: null, error });
-      if (hadSnapshot) this.changedDashboard();
+      if (hadSnapshot) this.changedDashboard(jobId);
       return this.checkLive();
     }
     watch.isSettled = true;
@@ -381,13 +398,15 @@ class Client implements JobcastClient {
     if (watch !== undefined && snapshot !== null) {
       watch.listeners.emit(snapshot, event === undefined ? infoOf(watch) : { ...infoOf(watch), event });
     }
-    this.changedDashboard();
+    this.changedDashboard(jobId, event);
   }
 
-  private changedDashboard(): void {
+  private changedDashboard(jobId: string, event?: JobEvent): void {
     const dashboard = this.dashboard;
     if (dashboard === null || !dashboard.hasSettledOnce) return;
-    dashboard.listeners.emit(this.dashboardJobs());
+    // A whole map per change only for watchAll listeners: with many busy jobs it costs more than the change.
+    if (dashboard.listeners.size > 0) dashboard.listeners.emit(this.dashboardJobs());
+    dashboard.changeListeners.emit(jobId, this.views.get(jobId)?.snapshot ?? null, event);
   }
 
   /** A fresh map for each call: listeners may keep it (and compare it by identity). */

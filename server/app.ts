@@ -187,7 +187,7 @@ async function startHttp(
       maxConcurrentUploads: config.maxConcurrentUploads,
     }),
     ...systemRoutes({ intake, scheduler, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
-    ...staticRoutes(),
+    ...staticRoutes({ needsToken: token.hasToken }),
   ];
   const connectionLimits = new ConnectionLimits({
     maxConnections: config.maxConnections,

@@ -198,6 +198,34 @@ test('GET /jobs lists newest first, pages with a cursor and filters by status', 
   }
 });
 
+test('GET /jobs?q= finds jobs by id, label or file name, with status and the cursor', async (t) => {
+  const server = await startTestServer(t);
+  const report = await createJob(server.url, [{ name: 'Reports/March.CSV', content: 'a' }], { label: 'Quarterly' });
+  const photos = await createJob(server.url, [{ name: 'beach.jpg', content: 'b' }, { name: 'march-party.jpg', content: 'c' }]);
+  for (let i = 0; i < 3; i++) await createJob(server.url, [{ name: `other-${i}.bin`, content: 'd' }]);
+  for (const job of [report, photos]) await pollJob(server.url, job.id);
+  const list = async (query: string) => {
+    const res = await fetch(`${server.url}/jobs?${query}`);
+    assert.equal(res.status, 200, query);
+    const page = (await res.json()) as { jobs: Snapshot[]; next: string | null };
+    return { ids: page.jobs.map((j) => j.id), next: page.next };
+  };
+  assert.deepEqual((await list('q=march')).ids, [photos.id, report.id], 'file names, any case, newest first');
+  assert.deepEqual((await list('q=QUARTER')).ids, [report.id], 'label');
+  assert.deepEqual((await list(`q=${encodeURIComponent(photos.id.slice(3, 12))}`)).ids, [photos.id], 'part of the id');
+  assert.deepEqual((await list('q=reports%2Fmar&status=completed')).ids, [report.id]);
+  assert.deepEqual((await list('q=march&status=failed')).ids, []);
+  assert.equal((await list('q=')).ids.length, 5, 'an empty q lists every job');
+  const first = await list('q=march&limit=1');
+  assert.deepEqual(first.ids, [photos.id]);
+  assert.deepEqual(await list(`q=march&limit=1&cursor=${encodeURIComponent(first.next!)}`), { ids: [report.id], next: null });
+  for (const query of [`q=${'x'.repeat(201)}`, 'q=a%0Ab', 'q=%00']) {
+    const res = await fetch(`${server.url}/jobs?${query}`);
+    assert.equal(res.status, 400, query);
+    assert.equal(await errorCode(res), 'invalid_query', query);
+  }
+});
+
 test('route errors of SPEC 2.2', async (t) => {
   const server = await startTestServer(t);
   const cases: Array<[string, string, number, string]> = [

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import type { WatchInfo } from '../client/jobcast-client.js';
 import type { ErrorInfo, Snapshot } from '../server/protocol/types.js';
 import { isFinalStatus } from '../server/protocol/types.js';
-import { createJob, getJob, uploadFiles } from './helpers/http.js';
+import { createJob, getJob, pollJob, uploadFiles } from './helpers/http.js';
 import { openClient, trackedWebSocket, Trace, type TrackedSockets } from './helpers/sdk-trace.js';
 import { startTestServer } from './helpers/server.js';
 
@@ -91,6 +91,34 @@ test('watchAll() sees a new job appear and finish, and includes a job watched by
   const firstSight = all.values.find((jobs) => jobs.has(created.id))!.get(created.id)!;
   assert.equal(firstSight.seq, 1, 'the new job appeared through its job.queued event');
   assert.ok(all.values.some((jobs) => jobs.get(created.id)?.status === 'running'), 'its progress was followed');
+});
+
+test('watchAllChanges() tells every known job once after the catch-up, then each change with its event', async (t) => {
+  const server = await startTestServer(t);
+  const before = await delayJob(server.url, 1, 10, 'before');
+  await pollJob(server.url, before.id);
+  const { client } = openClient(t, { url: server.url });
+  const changes = new Trace<[string, Snapshot | null, string | undefined]>();
+  client.watchAllChanges((id, snapshot, event) => changes.push([id, snapshot, event?.name]));
+  await changes.until('the catch-up', ([id]) => id === before.id);
+  assert.deepEqual(changes.values, [[before.id, await getJob(server.url, before.id), undefined]], 'known jobs come once, with no event');
+
+  const created = await delayJob(server.url, 2, 100, 'new');
+  const ended = await changes.until('the new job to end', ([id, s]) => id === created.id && s !== null && isFinalStatus(s.status));
+  assert.deepEqual(ended[1], await getJob(server.url, created.id));
+  const mine = changes.values.filter(([id]) => id === created.id);
+  assert.equal(mine[0]![2], 'job.queued', 'the new job appeared through its job.queued');
+  assert.ok(mine.some(([, , name]) => name === 'file.progress'), 'progress came with its event');
+  const seqs = mine.map(([, s]) => s!.seq);
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'the view only moves forward');
+  assert.ok(changes.values.every(([id]) => id === before.id || id === created.id));
+
+  // A second listener added later hears of every known job at once, and unwatching both ends `*`.
+  const late = new Trace<string>();
+  const unwatchLate = client.watchAllChanges((id) => late.push(id));
+  await late.until('both jobs', () => late.values.length === 2);
+  assert.deepEqual(new Set(late.values), new Set([before.id, created.id]));
+  unwatchLate();
 });
 
 test('connection state goes connecting -> live, and closed after close()', async (t) => {

@@ -17,7 +17,7 @@ import { createMemoryStore } from '../server/store/memory-store.js';
 import { openStore } from '../server/store/open-store.js';
 import { openSqliteStore, type SqliteStoreOptions } from '../server/store/sqlite-store.js';
 import type { Store } from '../server/store/store.js';
-import { ev, play, queued, realisticRun } from './contracts/events.js';
+import { ev, play, queued, realisticRun, tick } from './contracts/events.js';
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'jobcast-store-'));
@@ -107,6 +107,46 @@ describe('sqlite store', () => {
     const again = await openSqlite(t, path, { logSize: 3 });
     assert.deepEqual(await again.getSnapshot('shrink'), foldEvents(null, events));
     assert.deepEqual(await again.eventsSince('shrink', events.length - 3), events.slice(-3));
+  });
+
+  test('a file from schema 1 (no search table) is upgraded: its jobs are found by q', async (t) => {
+    const path = join(await tempDir(t), 'v1.db');
+    const first = await openSqliteStore(path, { logSize: 5 });
+    await play(first, 'old-job', [ev.started(), ev.jobCompleted()]);
+    await first.createJob('old-queued', queued(2));
+    await first.close();
+    const db = new Database(path);
+    db.exec('DROP TABLE job_search');
+    db.pragma('user_version = 1');
+    db.close();
+    const store = await openSqlite(t, path, { logSize: 5 });
+    assert.deepEqual((await store.list({ limit: 10, q: 'F1.BIN' })).jobs.map((s) => s.id), ['old-queued', 'old-job']);
+    assert.deepEqual((await store.list({ limit: 10, q: 'old-j' })).jobs.map((s) => s.id), ['old-job']);
+    await store.createJob('new-job', queued(1));
+    assert.equal((await store.list({ limit: 10, q: 'batch' })).jobs.length, 3);
+  });
+
+  test('q over 20,000 jobs (sanity figure)', async (t) => {
+    const store = await openSqlite(t, join(await tempDir(t), 'search.db'), { logSize: 5 });
+    const jobs = 20_000;
+    for (let i = 0; i < jobs; i++) {
+      const files = [0, 1, 2].map((index) => ({ index, name: `run-${i}/part-${index}.csv`, size: 100, type: 'text/csv' }));
+      await store.createJob(`job-${i}`, { name: 'job.queued', ts: tick(), data: { processor: 'sha256', label: `batch ${i % 97}`, failFast: false, files, position: 1 } });
+    }
+    const time = async (q: string) => {
+      const startedAt = performance.now();
+      const page = await store.list({ limit: 50, q });
+      return { ms: performance.now() - startedAt, found: page.jobs.length };
+    };
+    const rare = await time('run-17/');
+    const none = await time('no such name');
+    const common = await time('part-1');
+    assert.equal(rare.found, 1);
+    assert.equal(none.found, 0);
+    assert.equal(common.found, 50);
+    t.diagnostic(
+      `${jobs} jobs: a name found once ${rare.ms.toFixed(1)} ms, found nowhere ${none.ms.toFixed(1)} ms, a first page of a common name ${common.ms.toFixed(1)} ms`,
+    );
   });
 
   test('refuses a file written by a newer schema', async (t) => {

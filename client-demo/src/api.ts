@@ -1,11 +1,16 @@
 // The HTTP calls the pages make, with the token (when the server wants one) kept in sessionStorage.
 
-import type { Snapshot } from '../../server/protocol/types.js';
+import type { JobStatus, QueueStats, Snapshot } from '../../server/protocol/types.js';
 
 const TOKEN_KEY = 'jobcast.token';
 
 export function savedToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** Whether the server has a --token: the page shell says so (static-routes.ts), so pages ask before a 401. */
+export function serverNeedsToken(): boolean {
+  return document.querySelector('meta[name="jobcast-token"]')?.getAttribute('content') === 'required';
 }
 
 export function saveToken(token: string | null): void {
@@ -38,6 +43,31 @@ export async function fetchProcessors(): Promise<{ default: string; processors: 
   const res = await fetch('/processors');
   if (!res.ok) throw await asApiError(res);
   return (await res.json()) as { default: string; processors: string[] };
+}
+
+export interface JobsQuery {
+  status?: JobStatus;
+  q?: string;
+  cursor?: string;
+  limit: number;
+}
+
+/** GET /jobs: one page, newest first. */
+export async function listJobs(query: JobsQuery): Promise<{ jobs: Snapshot[]; next: string | null }> {
+  const params = new URLSearchParams({ limit: String(query.limit) });
+  if (query.status !== undefined) params.set('status', query.status);
+  if (query.q !== undefined && query.q.trim() !== '') params.set('q', query.q.trim());
+  if (query.cursor !== undefined) params.set('cursor', query.cursor);
+  const res = await fetch(`/jobs?${params}`, { headers: authHeaders() });
+  if (!res.ok) throw await asApiError(res);
+  return (await res.json()) as { jobs: Snapshot[]; next: string | null };
+}
+
+/** GET /queue: the backlog, and (from servers that report it) the processes sharing the queue. */
+export async function fetchQueue(): Promise<QueueStats & { processes?: unknown }> {
+  const res = await fetch('/queue');
+  if (!res.ok) throw await asApiError(res);
+  return (await res.json()) as QueueStats & { processes?: unknown };
 }
 
 export async function cancelJob(id: string): Promise<void> {

@@ -31,3 +31,29 @@ export function formatRate(bytesPerSecond: number | null): string {
 export function formatPercent(fraction: number): string {
   return `${Math.floor(fraction * 100)}%`;
 }
+
+/** 3 -> "3/s", 0.25 -> "0.25/s": a count per second. */
+export function formatPerSecond(perSecond: number | null, unit: string): string {
+  if (perSecond === null || !Number.isFinite(perSecond)) return '—';
+  const value = perSecond >= 100 ? Math.round(perSecond) : perSecond >= 10 ? perSecond.toFixed(1) : perSecond.toFixed(2).replace(/\.?0+$/, '');
+  return `${value} ${unit}/s`;
+}
+
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto', style: 'short' });
+
+/** How long ago `ts` was, from `now` (both Unix ms): "now", "12 sec. ago", "3 min. ago", "2 days ago". */
+export function formatAgo(ts: number, now: number): string {
+  const seconds = Math.round((ts - now) / 1000);
+  if (Math.abs(seconds) < 5) return 'just now';
+  if (Math.abs(seconds) < 60) return relative.format(seconds, 'second');
+  const minutes = Math.round(seconds / 60);
+  if (Math.abs(minutes) < 60) return relative.format(minutes, 'minute');
+  const hours = Math.round(minutes / 60);
+  if (Math.abs(hours) < 24) return relative.format(hours, 'hour');
+  return relative.format(Math.round(hours / 24), 'day');
+}
+
+/** The exact local date and time of `ts`, for a title. */
+export function formatExact(ts: number): string {
+  return new Date(ts).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}

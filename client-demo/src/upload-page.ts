@@ -3,7 +3,7 @@
 // URL (?job=ID) can be shared: another tab picks the job up from its snapshot.
 
 import { createClient, type JobcastClient } from '../../client/jobcast-client.js';
-import { ApiError, cancelJob, fetchProcessors, savedToken, saveToken, uploadJob } from './api.js';
+import { ApiError, cancelJob, fetchProcessors, savedToken, saveToken, serverNeedsToken, uploadJob } from './api.js';
 import { renderConnection } from './connection-badge.js';
 import { formatBytes, formatPercent, formatRate } from './format.js';
 import { JobPanel } from './job-panel.js';
@@ -61,8 +61,20 @@ function showMessage(text: string): void {
   message.hidden = text === '';
 }
 
+/** Asks for the token and reconnects with it; false when the dialog was cancelled. */
+async function useNewToken(problem?: string): Promise<boolean> {
+  const token = await askForToken(problem);
+  if (token === null) return false;
+  saveToken(token);
+  client.close();
+  client = connect();
+  return true;
+}
+
 async function start(): Promise<void> {
   showMessage('');
+  // Asked before the upload rather than after its 401, which the browser would log as an error.
+  if (serverNeedsToken() && savedToken() === null && !(await useNewToken())) return showMessage('This server needs its token to upload.');
   const body = new FormData();
   body.append('processor', processorSelect.value);
   const label = $<HTMLInputElement>('#label').value.trim();
@@ -84,15 +96,7 @@ async function start(): Promise<void> {
     watch(snapshot.id);
   } catch (err) {
     uploadArea.hidden = true;
-    if (err instanceof ApiError && err.code === 'unauthorized') {
-      const token = await askForToken();
-      if (token !== null) {
-        saveToken(token);
-        client.close();
-        client = connect();
-        return start();
-      }
-    }
+    if (err instanceof ApiError && err.code === 'unauthorized' && (await useNewToken('The server refused the token.'))) return start();
     showMessage(err instanceof Error ? err.message : String(err));
   } finally {
     startButton.disabled = files.length === 0;

@@ -162,7 +162,7 @@ function parseWait(url: URL): number | null {
   return Math.round(seconds * 1000);
 }
 
-/** GET /jobs?status=&limit=&cursor=: newest first, paged. */
+/** GET /jobs?status=&q=&limit=&cursor=: newest first, paged; `q` searches ids, labels and file names (the store checks it). */
 async function list(opts: JobRoutesOptions, ctx: RequestContext): Promise<void> {
   opts.token.require(ctx.req, ctx.url);
   const params = ctx.url.searchParams;
@@ -179,6 +179,7 @@ async function list(opts: JobRoutesOptions, ctx: RequestContext): Promise<void> 
     limit,
     ...(status !== null && { status: status as JobStatus }),
     ...(params.has('cursor') && { cursor: params.get('cursor')! }),
+    ...(params.has('q') && { q: params.get('q')! }),
   });
   sendJson(ctx.res, 200, { jobs: page.jobs, next: page.next });
 }

@@ -17,10 +17,24 @@ const TYPES: Record<string, string> = {
   'css.map': 'application/json',
 };
 
-export function staticRoutes(): Route[] {
+export interface StaticRoutesOptions {
+  /**
+   * Whether the server has a `--token`. The pages are told in a meta tag, so that they ask
+   * for it before their first request instead of after a 401 (which a browser logs as an error).
+   */
+  needsToken: boolean;
+}
+
+export function staticRoutes(opts: StaticRoutesOptions): Route[] {
+  const page = (name: string) => servePage(name, opts.needsToken);
   return [
-    { pattern: /^\/$/, methods: { GET: ({ res }) => servePage(res, 'index.html') } },
-    { pattern: /^\/dashboard$/, methods: { GET: ({ res }) => servePage(res, 'dashboard.html') } },
+    { pattern: /^\/$/, methods: { GET: ({ res }) => page('index.html').then((html) => sendPage(res, html)) } },
+    { pattern: /^\/dashboard$/, methods: { GET: ({ res }) => page('dashboard.html').then((html) => sendPage(res, html)) } },
+    // Browsers ask for /favicon.ico on their own; without an answer every page logs a 404.
+    {
+      pattern: /^\/favicon\.(ico|svg)$/,
+      methods: { GET: async ({ res }) => sendPage(res, await readFile(new URL('favicon.svg', PAGES)), 'image/svg+xml') },
+    },
     {
       pattern: /^\/assets\/(?<name>[^/]+)$/,
       methods: {
@@ -37,7 +51,12 @@ export function staticRoutes(): Route[] {
   ];
 }
 
-async function servePage(res: import('node:http').ServerResponse, name: string): Promise<void> {
-  const html = await readFile(new URL(name, PAGES));
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': html.length, 'cache-control': 'no-cache' }).end(html);
+/** The page shell, with its `jobcast-token` meta tag saying whether the server wants a token. */
+async function servePage(name: string, needsToken: boolean): Promise<Buffer> {
+  const html = await readFile(new URL(name, PAGES), 'utf8');
+  return Buffer.from(needsToken ? html.replace('<meta name="jobcast-token" content="optional">', '<meta name="jobcast-token" content="required">') : html);
+}
+
+function sendPage(res: import('node:http').ServerResponse, body: Buffer, type = 'text/html; charset=utf-8'): void {
+  res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache' }).end(body);
 }

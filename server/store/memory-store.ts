@@ -3,6 +3,7 @@
 // (SPEC 3.2 "Why no epoch").
 
 import { applyEvent } from '../protocol/reducer.js';
+import { searchTextMatches, searchTextOf } from '../protocol/search.js';
 import { isFinalStatus, type JobEvent, type JobStatus, type NewEvent, type Snapshot } from '../protocol/types.js';
 import { Epochs } from './epochs.js';
 import type { AppendOptions, Appended, Fence, ListPage, ListQuery, Store, StoreOptions } from './store.js';
@@ -24,6 +25,8 @@ interface MemoryJob {
   snapshot: Snapshot;
   /** The last `logSize` events, oldest first, gapless. */
   log: JobEvent[];
+  /** What `q` is looked for in (id, label and file names never change after job.queued). */
+  searchText: string;
 }
 
 class MemoryStore implements Store {
@@ -44,7 +47,7 @@ class MemoryStore implements Store {
     if (this.#jobs.has(id)) throw duplicateJob(id);
     const { event } = storedEvent(id, 1, queued);
     const snapshot = applyEvent(null, event);
-    this.#jobs.set(id, { n: this.#nextN++, snapshot, log: [event] });
+    this.#jobs.set(id, { n: this.#nextN++, snapshot, log: [event], searchText: searchTextOf(snapshot) });
     return { event, snapshot };
   }
 
@@ -88,12 +91,13 @@ class MemoryStore implements Store {
 
   async list(query: ListQuery): Promise<ListPage> {
     this.#checkOpen();
-    const before = checkListQuery(query);
+    const { before, search } = checkListQuery(query);
     const jobs: MemoryJob[] = [];
     let hasMore = false;
     // A linear scan per page: fine for the memory store, which is for tests and demos.
     for (const job of [...this.#jobs.values()].reverse()) {
       if (job.n >= before || (query.status !== undefined && job.snapshot.status !== query.status)) continue;
+      if (!searchTextMatches(job.searchText, search)) continue;
       if (jobs.length === query.limit) {
         hasMore = true;
         break;

@@ -9,15 +9,18 @@
 //   JSON in the jobs row, progress appends on a 1000-file job ran four times slower.
 // - events: the last `logSize` events of each job, keyed (job_n, seq) WITHOUT ROWID so
 //   one job's log is contiguous in the b-tree and trimming deletes from its front.
+// - job_search: the lowercased id, label and file names `GET /jobs?q=` looks in.
+// The tables and their upgrades are in sqlite-schema.ts.
 // The snapshot at `seq` is fold(base, events after base_seq). base_seq stays within
 // min(100, logSize) - 1 of seq, so those events are always still in the log and a read
 // folds at most 99 of them.
 
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { JobcastError } from '../errors.js';
 import { applyEvent } from '../protocol/reducer.js';
+import { searchTextOf } from '../protocol/search.js';
 import { JOB_STATUSES, isFinalStatus, type JobEvent, type JobStatus, type NewEvent, type Snapshot } from '../protocol/types.js';
 import { Epochs } from './epochs.js';
 import {
@@ -31,10 +34,9 @@ import {
   jobNotFound,
   storedEvent,
 } from './store-checks.js';
+import { openDatabase } from './sqlite-schema.js';
 import type { AppendOptions, Appended, Fence, ListPage, ListQuery, Store, StoreOptions } from './store.js';
 
-/** Bumped when the schema changes; a file from a newer build is refused rather than misread. */
-const SCHEMA_VERSION = 1;
 /** Rewrite `base` at least this often (in events), so a cold read folds at most this many minus one. */
 const MAX_EVENTS_AFTER_BASE = 100;
 
@@ -48,32 +50,6 @@ export interface SqliteStoreOptions extends StoreOptions {
   /** How long a write waits for a lock held by another connection, e.g. a backup (default 5000 ms). */
   busyTimeoutMs?: number;
 }
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-  -- AUTOINCREMENT: n is never reused, even after the newest job is deleted, so it is a
-  -- stable creation order and list cursor.
-  CREATE TABLE IF NOT EXISTS jobs (
-    n INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    status TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    finished_at INTEGER,
-    seq INTEGER NOT NULL,
-    base_seq INTEGER NOT NULL
-  );
-  CREATE TABLE IF NOT EXISTS bases (job_n INTEGER PRIMARY KEY, base TEXT NOT NULL);
-  CREATE INDEX IF NOT EXISTS jobs_status_n ON jobs (status, n);
-  CREATE INDEX IF NOT EXISTS jobs_finished_at ON jobs (finished_at) WHERE finished_at IS NOT NULL;
-  CREATE TABLE IF NOT EXISTS events (
-    job_n INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
-    ts INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (job_n, seq)
-  ) WITHOUT ROWID;
-`;
 
 interface JobRow {
   n: number;
@@ -121,6 +97,18 @@ function prepareStatements(db: Database.Database) {
     listByStatus: db.prepare<[JobStatus, number, number], JobRow>(
       `SELECT ${jobColumns} FROM jobs WHERE status = ? AND n < ? ORDER BY n DESC LIMIT ?`,
     ),
+    // instr() rather than LIKE: no wildcards to escape, and both sides are lowercased in JS
+    // (LIKE folds ASCII only). Walks jobs newest first and stops at the page's last match.
+    listSearch: db.prepare<[string, number, number], JobRow>(
+      `SELECT ${jobColumns} FROM jobs JOIN job_search ON job_search.job_n = jobs.n
+       WHERE instr(job_search.text, ?) > 0 AND n < ? ORDER BY n DESC LIMIT ?`,
+    ),
+    listSearchByStatus: db.prepare<[string, JobStatus, number, number], JobRow>(
+      `SELECT ${jobColumns} FROM jobs JOIN job_search ON job_search.job_n = jobs.n
+       WHERE instr(job_search.text, ?) > 0 AND status = ? AND n < ? ORDER BY n DESC LIMIT ?`,
+    ),
+    insertSearch: db.prepare<[number, string]>('INSERT INTO job_search (job_n, text) VALUES (?, ?)'),
+    deleteSearch: db.prepare<[number]>('DELETE FROM job_search WHERE job_n = ?'),
     idsByStatus: db.prepare<[JobStatus], { n: number; id: string }>('SELECT n, id FROM jobs WHERE status = ? ORDER BY n'),
     countByStatus: db.prepare<[], { status: JobStatus; count: number }>(
       'SELECT status, count(*) AS count FROM jobs GROUP BY status',
@@ -172,6 +160,7 @@ class SqliteStore implements Store {
       if (sql.headById.get(id) !== undefined) throw duplicateJob(id);
       const n = Number(sql.insertJob.run(id, base.status, event.ts, event.seq, event.seq).lastInsertRowid);
       sql.putBase.run(n, JSON.stringify(base));
+      sql.insertSearch.run(n, searchTextOf(base));
       sql.insertEvent.run(n, event.seq, event.ts, event.name, json);
       return n;
     });
@@ -190,6 +179,7 @@ class SqliteStore implements Store {
     this.#deleteTx = db.transaction((n: number) => {
       sql.deleteEvents.run(n);
       sql.deleteBase.run(n);
+      sql.deleteSearch.run(n);
       sql.deleteJob.run(n);
     });
   }
@@ -251,12 +241,9 @@ class SqliteStore implements Store {
 
   async list(query: ListQuery): Promise<ListPage> {
     this.#checkOpen();
-    const before = checkListQuery(query);
+    const { before, search } = checkListQuery(query);
     // One row more than asked tells whether a next page exists without a second query.
-    const rows =
-      query.status === undefined
-        ? this.#sql.listAll.all(before, query.limit + 1)
-        : this.#sql.listByStatus.all(query.status, before, query.limit + 1);
+    const rows = this.#listRows(query.status, search, before, query.limit + 1);
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
@@ -264,6 +251,12 @@ class SqliteStore implements Store {
       jobs: page.map((row) => this.#hot.get(row.id)?.snapshot ?? this.#fold(row)),
       next: rows.length > query.limit && last !== undefined ? String(last.n) : null,
     };
+  }
+
+  #listRows(status: JobStatus | undefined, search: string, before: number, limit: number): JobRow[] {
+    const sql = this.#sql;
+    if (search === '') return status === undefined ? sql.listAll.all(before, limit) : sql.listByStatus.all(status, before, limit);
+    return status === undefined ? sql.listSearch.all(search, before, limit) : sql.listSearchByStatus.all(search, status, before, limit);
   }
 
   async idsByStatus(statuses: readonly JobStatus[]): Promise<string[]> {
@@ -377,36 +370,6 @@ function writing<T>(write: () => T): T {
     const code = (error as { code?: unknown } | null)?.code;
     if (typeof code !== 'string' || !UNWRITABLE.test(code)) throw error;
     throw new JobcastError('not_ready', `SQLite cannot write: ${(error as Error).message} (${code})`);
-  }
-}
-
-function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
-  // `timeout` is SQLite's busy_timeout: this process is the only writer, but a backup or
-  // an operator's sqlite3 shell may hold a lock for a moment.
-  const db = new Database(path, { timeout: busyTimeoutMs });
-  try {
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal' && path !== ':memory:') throw new Error(`${path}: SQLite refused WAL mode (got '${String(mode)}')`);
-    // With WAL, NORMAL makes a commit a write() into the WAL file without an fsync: the
-    // operating system holds it, so a crash or kill -9 of this process loses nothing
-    // (SPEC 7). Surviving power loss or a kernel crash would need synchronous = FULL,
-    // an fsync per commit, at a large cost in appends per second.
-    db.pragma('synchronous = NORMAL');
-    // The WAL is reused after each checkpoint at its largest size so far; past 64 MiB
-    // (a reader that held off checkpoints for a while) it is cut back, so disk use stays bounded.
-    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-    const version = Number(db.pragma('user_version', { simple: true }));
-    if (version > SCHEMA_VERSION) {
-      throw new Error(`${path} was written by a newer jobcast (schema ${version}, this build knows ${SCHEMA_VERSION})`);
-    }
-    db.transaction(() => {
-      db.exec(SCHEMA);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    })();
-    return db;
-  } catch (error) {
-    db.close();
-    throw error;
   }
 }
 

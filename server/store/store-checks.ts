@@ -3,6 +3,7 @@
 
 import { ConfigError } from '../config.js';
 import { JobcastError } from '../errors.js';
+import { normaliseSearch, searchProblem } from '../protocol/search.js';
 import { JOB_STATUSES, type JobEvent, type JobStatus, type NewEvent } from '../protocol/types.js';
 import type { ListQuery, StoreOptions } from './store.js';
 
@@ -30,24 +31,34 @@ export function checkAppendable(event: NewEvent): void {
   if (event.name === 'job.queued') throw new TypeError('job.queued only starts a job: use createJob()');
 }
 
+/** A checked list query: the creation number the page starts below, and the search text to look for ('' for none). */
+export interface CheckedListQuery {
+  before: number;
+  search: string;
+}
+
 /**
- * Checks `limit` and `status` and decodes the cursor. Cursors are the creation number of
- * the last job of the previous page, in decimal; anything else was not made by a store.
- * Returns the creation number the page starts below.
+ * Checks `limit`, `status` and `q` and decodes the cursor. Cursors are the creation number
+ * of the last job of the previous page, in decimal; anything else was not made by a store.
  */
-export function checkListQuery(query: ListQuery): number {
-  const { limit, status, cursor } = query;
+export function checkListQuery(query: ListQuery): CheckedListQuery {
+  const { limit, status, cursor, q } = query;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) {
     throw new JobcastError('invalid_query', `limit must be a whole number from 1 to 500, got ${String(limit)}`);
   }
   if (status !== undefined && !JOB_STATUSES.includes(status)) {
     throw new JobcastError('invalid_query', `status must be one of ${JOB_STATUSES.join(', ')}`);
   }
-  if (cursor === undefined) return Number.MAX_SAFE_INTEGER;
+  if (q !== undefined) {
+    const problem = typeof q === 'string' ? searchProblem(q) : 'q must be a string';
+    if (problem !== null) throw new JobcastError('invalid_query', problem);
+  }
+  const search = q === undefined ? '' : normaliseSearch(q);
+  if (cursor === undefined) return { before: Number.MAX_SAFE_INTEGER, search };
   if (typeof cursor !== 'string' || !/^[1-9][0-9]{0,15}$/.test(cursor) || !Number.isSafeInteger(Number(cursor))) {
     throw new JobcastError('invalid_query', 'cursor is not valid');
   }
-  return Number(cursor);
+  return { before: Number(cursor), search };
 }
 
 /** The rejection for any call after close(); 503 if it reaches an HTTP answer. */

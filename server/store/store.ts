@@ -19,6 +19,11 @@ export interface ListQuery {
   limit: number;
   /** The `next` of a previous page; absent for the first page. */
   cursor?: string;
+  /**
+   * Only jobs whose id, label or a file name contains this, ignoring case
+   * (protocol/search.ts); every job when absent or blank. At most 200 characters.
+   */
+  q?: string;
 }
 
 export interface ListPage {
@@ -88,7 +93,7 @@ export interface Store {
    * or the job is unknown. An empty array means the caller is up to date.
    */
   eventsSince(id: string, since: number): Promise<JobEvent[] | null>;
-  /** Newest first, paged. Rejects with JobcastError('invalid_query') for a cursor it did not make. */
+  /** Newest first, paged. Rejects with JobcastError('invalid_query') for a cursor it did not make or a `q` it cannot take. */
   list(query: ListQuery): Promise<ListPage>;
   /** Ids of the jobs in these statuses, in the order they were created (oldest first). */
   idsByStatus(statuses: readonly JobStatus[]): Promise<string[]>;

@@ -9,7 +9,8 @@ import type { Store } from '../../server/store/store.js';
 export type Queued = Extract<NewEvent, { name: 'job.queued' }>;
 
 let clock = 1_700_000_000_000;
-const tick = (): number => ++clock;
+/** A timestamp later than every one before it. */
+export const tick = (): number => ++clock;
 
 /** A job's `job.queued` with `files` files of `size` bytes. */
 export function queued(files = 3, size = 1000): Queued {

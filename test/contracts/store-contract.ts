@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { foldEvents } from '../../server/protocol/reducer.js';
 import type { JobStatus, NewEvent } from '../../server/protocol/types.js';
 import type { Store } from '../../server/store/store.js';
-import { ev, play, queued, realisticRun, rejectsWith } from './events.js';
+import { ev, play, queued, realisticRun, rejectsWith, tick, type Queued } from './events.js';
 
 /** Opens an empty store keeping `logSize` events per job, closed after the test. */
 export type OpenStore = (t: TestContext, logSize: number) => Promise<Store>;
@@ -102,6 +102,46 @@ export function storeContract(name: string, open: OpenStore): void {
       }
       for (const limit of [0, 501, 1.5, Number.NaN]) await rejectsWith(store.list({ limit }), 'invalid_query');
       await rejectsWith(store.list({ limit: 2, status: 'sleeping' as JobStatus }), 'invalid_query');
+    });
+
+    test('q finds jobs by a part of the id, label or a file name, ignoring case, with status and across pages', async (t) => {
+      const store = await open(t, 10);
+      const named = (label: string | null, names: string[]): Queued => {
+        const files = names.map((name, index) => ({ index, name, size: 10, type: 'text/csv' }));
+        return { name: 'job.queued', ts: tick(), data: { processor: 'sha256', label, failFast: false, files, position: 1 } };
+      };
+      await store.createJob('Search-A1', named('Nightly Export', ['reports/2024/january.csv']));
+      await store.createJob('search-b2', named(null, ['photo.JPG', 'notes.txt']));
+      await store.createJob('search-c3', named('thumbnails', ['Photo-2.png']));
+      for (let i = 0; i < 5; i++) await store.createJob(`filler-${i}`, named('other', ['x.bin']));
+      await store.append('search-c3', ev.started());
+      const ids = async (query: Omit<Parameters<Store['list']>[0], 'limit'>, limit = 50) =>
+        (await store.list({ limit, ...query })).jobs.map((s) => s.id);
+      assert.deepEqual(await ids({ q: 'PHOTO' }), ['search-c3', 'search-b2'], 'file names, any case, newest first');
+      assert.deepEqual(await ids({ q: 'export' }), ['Search-A1'], 'label');
+      assert.deepEqual(await ids({ q: 'a1' }), ['Search-A1'], 'part of the id');
+      assert.deepEqual(await ids({ q: '2024/jan' }), ['Search-A1'], 'folder parts of a name');
+      assert.deepEqual(await ids({ q: '  notes.TXT ' }), ['search-b2'], 'surrounding blanks are ignored');
+      assert.deepEqual(await ids({ q: 'photo', status: 'running' }), ['search-c3'], 'with a status');
+      assert.deepEqual(await ids({ q: 'photo', status: 'completed' }), []);
+      assert.deepEqual(await ids({ q: 'nothing like this' }), []);
+      assert.deepEqual(await ids({ q: '%' }), [], 'no wildcards');
+      assert.equal((await ids({ q: '' })).length, 8, 'a blank q lists every job');
+      assert.equal((await ids({ q: '   ' })).length, 8);
+      assert.deepEqual(await ids({ q: 'export\nx' }).catch((e: { code?: string }) => e.code), 'invalid_query', 'no control characters: a match never spans fields');
+      await rejectsWith(store.list({ limit: 5, q: 'x'.repeat(201) }), 'invalid_query');
+      assert.equal((await store.list({ limit: 5, q: 'x'.repeat(200) })).jobs.length, 0);
+      // Paging: the cursor goes on below the last match, whatever lies between.
+      const first = await store.list({ limit: 1, q: 'search' });
+      assert.deepEqual(first.jobs.map((s) => s.id), ['search-c3']);
+      const second = await store.list({ limit: 1, q: 'search', cursor: first.next! });
+      assert.deepEqual(second.jobs.map((s) => s.id), ['search-b2']);
+      const third = await store.list({ limit: 1, q: 'search', cursor: second.next! });
+      assert.deepEqual([third.jobs.map((s) => s.id), third.next], [['Search-A1'], null]);
+      // A deleted job is not found any more.
+      await store.append('search-c3', ev.jobCancelled());
+      await store.delete('search-c3');
+      assert.deepEqual(await ids({ q: 'photo' }), ['search-b2']);
     });
 
     test('counts jobs by status and lists ids in creation order', async (t) => {

@@ -29,12 +29,36 @@ export async function launchBrowser(t: TestContext): Promise<Browser> {
   return browser;
 }
 
-/** A page that fails the test on any uncaught error in the page. */
-export async function openPage(t: TestContext, browser: Browser, url: string, viewport = { width: 1100, height: 900 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
+export interface PageOptions {
+  viewport?: { width: number; height: number };
+  /**
+   * Console errors and failed requests this test expects (a server it restarts on purpose
+   * makes the browser log refused connections); every other one fails the test.
+   */
+  allowErrors?: RegExp;
+  /** Clipboard permissions for the page's origin (the dashboard's "Copy link"). */
+  clipboard?: boolean;
+}
+
+/**
+ * A page that fails the test on any uncaught error in the page, any console error
+ * (a 404 favicon, a 401 the page should have avoided) and any failed request.
+ */
+export async function openPage(t: TestContext, browser: Browser, url: string, options: PageOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1100, height: 900 } });
+  if (options.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
   const page = await context.newPage();
   const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
+  const report = (what: string) => {
+    if (options.allowErrors === undefined || !options.allowErrors.test(what)) errors.push(what);
+  };
+  page.on('pageerror', (err) => report(`uncaught: ${err.message}`));
+  page.on('console', (message) => message.type() === 'error' && report(`console: ${message.text()}`));
+  page.on('requestfailed', (request) => {
+    // A download the test does not read, or a page closing under its requests, aborts them: not a failure.
+    if (request.failure()?.errorText !== 'net::ERR_ABORTED') report(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+  });
+  page.on('response', (response) => response.status() >= 400 && report(`HTTP ${response.status()}: ${response.url()}`));
   t.after(() => {
     if (errors.length > 0) throw new Error(`errors in the page: ${errors.join('; ')}`);
   });
