@@ -9,6 +9,8 @@ import type { Route } from './router.js';
 const PAGES = new URL('../../../client-demo/', import.meta.url);
 /** Scripts and styles bundled by client-demo/build.mjs. */
 const ASSETS = new URL('../../client-demo/', import.meta.url);
+/** The client SDK as one browser ES module, bundled by client-demo/build.mjs. */
+const CLIENT_MODULE = new URL('../../browser/jobcast-client.js', import.meta.url);
 const ASSET_NAME = /^(?<base>[a-z][a-z0-9-]*)\.(?<ext>js|css|js\.map|css\.map)$/;
 const TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8',
@@ -19,6 +21,28 @@ const TYPES: Record<string, string> = {
 
 export function staticRoutes(): Route[] {
   return [
+    {
+      pattern: /^\/jobcast-client\.js$/,
+      methods: {
+        GET: async ({ res }) => {
+          const body = await readFile(CLIENT_MODULE).catch(() => {
+            throw new JobcastError('not_found', 'the client module is not built: run `npm run build`');
+          });
+          res
+            .writeHead(200, {
+              'content-type': TYPES.js!,
+              'content-length': body.length,
+              'cache-control': 'no-cache',
+              // A module script from another origin is fetched in CORS mode. The file is
+              // public code with no credentials; what a page may then do is decided by
+              // --allowed-origins on /ws.
+              'access-control-allow-origin': '*',
+              'x-content-type-options': 'nosniff',
+            })
+            .end(body);
+        },
+      },
+    },
     { pattern: /^\/$/, methods: { GET: ({ res }) => servePage(res, 'index.html') } },
     { pattern: /^\/dashboard$/, methods: { GET: ({ res }) => servePage(res, 'dashboard.html') } },
     {
