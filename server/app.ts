@@ -11,6 +11,7 @@ import { answerClientErrors } from './http/client-errors.js';
 import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
 import { rawErrorResponse } from './http/respond.js';
+import { withOpenApiRoute } from './http/openapi/document.js';
 import { createRouter } from './http/router.js';
 import { Spool } from './http/spool.js';
 import { sseRoutes } from './http/sse-route.js';
@@ -99,7 +100,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxSubscriptions: config.maxSubscriptions,
     ...options.hubLimits,
   });
-  const routes = [
+  const routes = withOpenApiRoute([
     ...sseRoutes({ hub, service, heartbeatMs: config.heartbeatMs }),
     ...jobRoutes({
       service,
@@ -116,7 +117,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }),
     ...systemRoutes({ service, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
     ...staticRoutes(),
-  ];
+  ]);
   const connectionLimits = new ConnectionLimits({
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
