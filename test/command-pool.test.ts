@@ -247,3 +247,33 @@ test('at most --workers command processes are alive; an idle one of another proc
   assert.ok(pool.stats().children <= 1);
   assert.equal(await isAlive(shell), false);
 });
+
+test('stderr goes to the log line by line, each line cut at 8 KiB and at most 200 lines a second', { skip }, async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(
+    join(dir, 'noisy.py'),
+    [
+      'import sys',
+      'from jobcast_processor import run',
+      'def process(file, ctx):',
+      '    sys.stderr.write("x" * 20000 + "\\n")',
+      '    for i in range(5000):',
+      '        sys.stderr.write(f"line {i}\\n")',
+      '    sys.stderr.flush()',
+      '    return {"ok": True}',
+      'run(process)',
+    ].join('\n'),
+  );
+  const logs: Array<Record<string, unknown>> = [];
+  const pool = await startPool(t, { processorDir: dir, logger: capturingLogger(logs) });
+  const startedAt = Date.now();
+  assertOk(await pool.run(request('noisy', await makeFile(dir, 'x.txt', 'x'))));
+  const windows = Math.ceil((Date.now() - startedAt) / 1000) + 1;
+  // The drops are reported once, when the second they happened in is over.
+  while (!logs.some((l) => typeof l.dropped === 'number')) await new Promise((resolve) => setTimeout(resolve, 20));
+  const stderr = logs.filter((l) => l.stream === 'stderr');
+  assert.equal((stderr[0]!.msg as string).length, 8 * 1024, 'a long line is cut');
+  const dropped = logs.filter((l) => typeof l.dropped === 'number').reduce((sum, l) => sum + (l.dropped as number), 0);
+  assert.equal(stderr.length + dropped, 5001, 'every line was logged or counted');
+  assert.ok(stderr.length <= windows * 200, `at most 200 lines a second were logged (${stderr.length} in ${windows} windows)`);
+});

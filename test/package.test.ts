@@ -138,9 +138,12 @@ export const fold = (s: Snapshot | null, e: JobEvent): Snapshot => applyEvent(s,
 export const wrong: number = applyEvent(null, {} as JobEvent);
 `,
   );
-  for (const resolution of [['--module', 'nodenext', '--moduleResolution', 'nodenext'], ['--module', 'esnext', '--moduleResolution', 'bundler']]) {
-    const checked = await exec(process.execPath, [TSC, '--noEmit', '--strict', '--types', '', '--lib', 'es2022,dom', ...resolution, 'typed.ts'], app);
-    assert.equal(checked.code, 0, `tsc ${resolution.join(' ')}: ${checked.stdout}${checked.stderr}`);
+  for (const [module, moduleResolution] of [['nodenext', 'nodenext'], ['esnext', 'bundler']] as const) {
+    const config = `tsconfig.${moduleResolution}.json`;
+    const compilerOptions = { strict: true, noEmit: true, types: [], lib: ['es2022', 'dom'], module, moduleResolution };
+    await writeFile(join(app, config), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
+    const checked = await exec(process.execPath, [TSC, '-p', config], app);
+    assert.equal(checked.code, 0, `tsc with ${moduleResolution} resolution: ${checked.stdout}${checked.stderr}`);
   }
 
   // A bundler resolves the same entry points for the browser.

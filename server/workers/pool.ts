@@ -4,7 +4,7 @@
 
 import type { Logger } from '../logger.js';
 import { CommandPool } from './commands/command-pool.js';
-import { checkPoolOptions, type PoolSettings } from './outcomes.js';
+import { cancelled, checkPoolOptions, type PoolSettings } from './outcomes.js';
 import type { RunFileOutcome, RunFileRequest } from './pool-types.js';
 import type { ProcessorRegistry } from './registry.js';
 import { ThreadPool } from './thread-pool.js';
@@ -54,7 +54,7 @@ export class ProcessorPool {
     }
     const entry = this.#registry.entryOf(req.processor);
     if (entry.kind === 'module') return this.#threads.run(req, entry.path);
-    if (this.#isClosed) return this.#threads.run(req, entry.path); // answers `cancelled`: the pool is closed
+    if (this.#isClosed) return Promise.resolve(cancelled('the processor pool is closed', 0));
     this.#commands ??= new CommandPool(this.#settings);
     return this.#commands.run(req, entry);
   }

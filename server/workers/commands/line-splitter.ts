@@ -38,6 +38,7 @@ export class LineSplitter {
         return;
       }
       this.#keep(chunk.subarray(start, end));
+      if (this.#hasFailed) return;
       this.#emit();
       start = end + 1;
     }

@@ -47,15 +47,18 @@ export class StderrLog {
     }
     const now = Date.now();
     if (now - this.#windowStartedAt >= WINDOW_MS) {
-      if (this.#dropped > 0) {
-        logger.warn({ ...context(), dropped: this.#dropped }, `a command processor wrote more than ${MAX_LINES_PER_WINDOW} stderr lines in a second; the rest were not logged`);
-      }
       this.#windowStartedAt = now;
       this.#linesInWindow = 0;
-      this.#dropped = 0;
     }
     if (++this.#linesInWindow > MAX_LINES_PER_WINDOW) {
-      this.#dropped++;
+      // Counted, and reported once when the window ends.
+      if (this.#dropped++ === 0) {
+        const fields = context();
+        setTimeout(() => {
+          logger.warn({ ...fields, dropped: this.#dropped }, `a command processor wrote more than ${MAX_LINES_PER_WINDOW} stderr lines in a second; the rest were not logged`);
+          this.#dropped = 0;
+        }, this.#windowStartedAt + WINDOW_MS - now).unref();
+      }
       return;
     }
     logger.info({ ...context(), stream: 'stderr' }, line);
