@@ -58,12 +58,39 @@ test('the answers of every route, successes and errors, match the document', asy
     maxQueuedJobs: 1,
   });
   const api = await ApiContract.load(server.url);
-  const url = (path: string) => `${server.url}${path}`;
-  const check = (method: string, path: string, res: Response) => api.assertResponse(method, path, res);
-  const upload = (files: Array<{ name: string; content: string }>, fields: Record<string, string> = {}, query = '', headers: Record<string, string> = auth) =>
-    uploadFiles(server.url, files, fields, query, headers);
+  const p: Probe = {
+    server,
+    api,
+    url: (path) => `${server.url}${path}`,
+    check: (method, path, res) => api.assertResponse(method, path, res),
+    upload: (files, fields = {}, query = '', headers = auth) => uploadFiles(server.url, files, fields, query, headers),
+  };
+  const finished = await uploadAnswers(p);
+  const { held, queued } = await queueAnswers(p);
+  await readAnswers(p, finished, held);
+  await sseAnswers(p, finished);
+  await cancelAndDeleteAnswers(p, finished, held, queued);
+  await otherAnswers(p);
+  await shutdownAnswers(p);
 
-  // Uploads.
+  for (const [key, operation] of Object.entries(OPERATIONS)) {
+    for (const status of Object.keys(operation.responses)) {
+      if (key === 'POST /jobs' && status === '200') continue; // covered above as `wait` (200 or 202 by timing)
+      assert.ok(api.checked.has(`${key} ${status}`) || (key === 'POST /jobs' && api.checked.has(`${key} 202`)), `${key} ${status} was checked`);
+    }
+  }
+});
+
+interface Probe {
+  server: Awaited<ReturnType<typeof startTestServer>>;
+  api: ApiContract;
+  url(path: string): string;
+  check(method: string, path: string, res: Response): Promise<void>;
+  upload(files: Array<{ name: string; content: string }>, fields?: Record<string, string>, query?: string, headers?: Record<string, string>): Promise<Response>;
+}
+
+/** Every answer of POST /jobs but the queue's; returns a completed gzip job. */
+async function uploadAnswers({ check, upload, url }: Probe): Promise<Snapshot> {
   const done = (await upload([{ name: 'a.txt', content: 'hello '.repeat(100) }], { processor: 'gzip' }, '?wait=30'));
   await check('POST', '/jobs', done);
   const finished = (await done.json()) as Snapshot;
@@ -78,16 +105,21 @@ test('the answers of every route, successes and errors, match the document', asy
   await check('POST', '/jobs', await upload([{ name: 'x', content: 'x' }], {}, '', {}));
   await check('POST', '/jobs', await fetch(url('/jobs'), { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'x' }));
   await check('POST', '/jobs', await fetch(url('/jobs'), { method: 'POST', headers: { ...auth, 'content-type': 'multipart/form-data; boundary=zz' }, body: '--zz\r\nbroken' }));
+  return finished;
+}
 
-  // A job held running, one queued behind it, and the queue full.
+/** A job held running, one queued behind it, and the queue full. */
+async function queueAnswers({ check, upload, server }: Probe): Promise<{ held: Snapshot; queued: Snapshot }> {
   const running = await upload([{ name: 'held', content: 'h'.repeat(1000) }], { processor: 'gated' });
   await check('POST', '/jobs', running);
   const held = (await running.json()) as Snapshot;
   await pollJob(server.url, held.id, (s) => s.status === 'running');
   const queued = (await (await upload([{ name: 'q', content: 'q' }])).json()) as Snapshot;
   await check('POST', '/jobs', await upload([{ name: 'x', content: 'x' }]));
+  return { held, queued };
+}
 
-  // Reading.
+async function readAnswers({ check, url }: Probe, finished: Snapshot, held: Snapshot): Promise<void> {
   await check('GET', '/jobs', await fetch(url('/jobs?limit=2'), { headers: auth }));
   await check('GET', '/jobs', await fetch(url('/jobs?limit=0'), { headers: auth }));
   await check('GET', '/jobs', await fetch(url('/jobs')));
@@ -96,8 +128,10 @@ test('the answers of every route, successes and errors, match the document', asy
   await check('GET', '/jobs/{id}/files/{index}/output', await fetch(url(`/jobs/${finished.id}/files/0/output`)));
   await check('GET', '/jobs/{id}/files/{index}/output', await fetch(url(`/jobs/${finished.id}/files/7/output`)));
   await check('GET', '/jobs/{id}/files/{index}/output', await fetch(url('/jobs/V1StGXR8_Z5jdHi6B-myT/files/0/output')));
+}
 
-  // Server-Sent Events: every message of a whole stream, the 204 and the errors.
+/** Server-Sent Events: every message of a whole stream, the 204 and the errors. */
+async function sseAnswers({ check, url, api }: Probe, finished: Snapshot): Promise<void> {
   const stream = await fetch(url(`/jobs/${finished.id}/events?since=0`));
   await check('GET', '/jobs/{id}/events', stream);
   const reader = new SseReader(stream);
@@ -110,8 +144,9 @@ test('the answers of every route, successes and errors, match the document', asy
   await check('GET', '/jobs/{id}/events', await fetch(url(`/jobs/${finished.id}/events`), { headers: { 'last-event-id': String(finished.seq) } }));
   await check('GET', '/jobs/{id}/events', await fetch(url(`/jobs/${finished.id}/events?since=x`)));
   await check('GET', '/jobs/{id}/events', await fetch(url('/jobs/V1StGXR8_Z5jdHi6B-myT/events')));
+}
 
-  // Cancel and delete.
+async function cancelAndDeleteAnswers({ check, url }: Probe, finished: Snapshot, held: Snapshot, queued: Snapshot): Promise<void> {
   await check('POST', '/jobs/{id}/cancel', await fetch(url(`/jobs/${queued.id}/cancel`), { method: 'POST', headers: auth }));
   await check('POST', '/jobs/{id}/cancel', await fetch(url(`/jobs/${finished.id}/cancel`), { method: 'POST', headers: auth }));
   await check('POST', '/jobs/{id}/cancel', await fetch(url('/jobs/V1StGXR8_Z5jdHi6B-myT/cancel'), { method: 'POST', headers: auth }));
@@ -120,8 +155,10 @@ test('the answers of every route, successes and errors, match the document', asy
   await check('DELETE', '/jobs/{id}', await fetch(url(`/jobs/${queued.id}`), { method: 'DELETE', headers: auth }));
   await check('DELETE', '/jobs/{id}', await fetch(url(`/jobs/${queued.id}`), { method: 'DELETE', headers: auth }));
   await check('DELETE', '/jobs/{id}', await fetch(url(`/jobs/${finished.id}`), { method: 'DELETE' }));
+}
 
-  // Operations, pages and the rest.
+/** Operations, pages, another method, and answers given before any route. */
+async function otherAnswers({ check, url, api, server }: Probe): Promise<void> {
   for (const path of ['/queue', '/processors', '/healthz', '/readyz', '/metrics', '/openapi.json', '/jobcast-client.js', '/', '/dashboard', '/assets/upload.js']) {
     await check('GET', path === '/assets/upload.js' ? '/assets/{name}' : path, await fetch(url(path)));
   }
@@ -141,20 +178,15 @@ test('the answers of every route, successes and errors, match the document', asy
   api.assertSchema('ErrorBody', await unknown.json(), 'an unknown route');
   const plainWs = await fetch(url('/ws'));
   await check('GET', '/ws', plainWs);
+}
 
-  // Shutting down: /readyz says so while the held job uses its grace.
+/** Shutting down: /readyz says so while the held job uses its grace. */
+async function shutdownAnswers({ check, url, server }: Probe): Promise<void> {
   const closing = server.close();
   await check('GET', '/readyz', await fetch(url('/readyz')));
   await writeFile(join(server.dir, 'release'), '');
   await closing;
-
-  for (const [key, operation] of Object.entries(OPERATIONS)) {
-    for (const status of Object.keys(operation.responses)) {
-      if (key === 'POST /jobs' && status === '200') continue; // covered above as `wait` (200 or 202 by timing)
-      assert.ok(api.checked.has(`${key} ${status}`) || (key === 'POST /jobs' && api.checked.has(`${key} 202`)), `${key} ${status} was checked`);
-    }
-  }
-});
+}
 
 test('WebSocket frames, both ways, match the document', async (t) => {
   const server = await startTestServer(t, { token: TOKEN, processorDir: FIXTURE_PROCESSORS });
