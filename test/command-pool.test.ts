@@ -12,7 +12,7 @@ import type { Logger } from '../server/logger.js';
 import { ProcessorPool, type ProcessorPoolOptions } from '../server/workers/pool.js';
 import type { ProcessorFile, RunFileOutcome, RunFileRequest } from '../server/workers/pool-types.js';
 import { loadProcessorRegistry } from '../server/workers/registry.js';
-import { isAlive, pythonSkipReason, readPids, waitGone } from './helpers/processes.js';
+import { isAlive, pythonSkipReason, readPids, waitForPids, waitGone } from './helpers/processes.js';
 import { REPO_ROOT } from './helpers/server.js';
 
 const skip = pythonSkipReason() ?? false;
@@ -75,14 +75,6 @@ function capturingLogger(lines: Array<Record<string, unknown>>): Logger {
   return pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
 }
 
-/** Resolves once `path` holds at least `count` pids. */
-async function pidsWritten(path: string, count: number): Promise<number[]> {
-  for (;;) {
-    const pids = await readPids(path);
-    if (pids.length >= count) return pids;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const rows = (n: number) => Array.from({ length: n }, (_, i) => `row ${i}`).join('\n') + '\n';
 
@@ -207,7 +199,7 @@ test('cancel: a processor that stops keeps its process for the next file; one th
 
   const polite = new AbortController();
   const running = pool.run(request('pyrows', file, { signal: polite.signal, options: { gate: join(dir, 'never'), pidFile } }));
-  const [politePid] = await pidsWritten(pidFile, 1);
+  const [politePid] = await waitForPids(pidFile, 1);
   polite.abort();
   assertFailed(await running, 'cancelled', true);
   assert.equal(pidOf(await pool.run(request('pyrows', file))), politePid, 'the process that stopped by itself serves the next file');
@@ -215,7 +207,7 @@ test('cancel: a processor that stops keeps its process for the next file; one th
   const stubbornPids = join(dir, 'stubborn-pids');
   const rude = new AbortController();
   const stuck = pool.run(request('pyrows', file, { signal: rude.signal, options: { stubborn: true, pidFile: stubbornPids } }));
-  const [stubbornPid] = await pidsWritten(stubbornPids, 1);
+  const [stubbornPid] = await waitForPids(stubbornPids, 1);
   rude.abort();
   assertFailed(await stuck, 'cancelled', true);
   await waitGone([stubbornPid!]);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { JobEvent, Snapshot } from '../server/protocol/types.js';
 import { createJob, pollJob } from './helpers/http.js';
-import { pythonSkipReason, readPids, waitGone } from './helpers/processes.js';
+import { pythonSkipReason, waitForPids, waitGone } from './helpers/processes.js';
 import { REPO_ROOT, spawnServer, startTestServer, tempDir } from './helpers/server.js';
 import { connectWs } from './helpers/ws-client.js';
 
@@ -95,12 +95,3 @@ test('kill -9 of the server leaves no processor behind, and the restarted server
   // f0 finished before the kill and never ran again; f1 ran twice; f2 once.
   assert.deepEqual((await readFile(recordPath, 'utf8')).trim().split('\n'), ['f0.csv', 'f1.csv', 'f1.csv', 'f2.csv']);
 });
-
-/** The pids a fixture wrote to `path`, once there are `count` of them. */
-async function waitForPids(path: string, count: number): Promise<number[]> {
-  for (;;) {
-    const pids = await readPids(path);
-    if (pids.length >= count) return pids;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

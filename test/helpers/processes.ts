@@ -48,3 +48,14 @@ export async function readPids(path: string): Promise<number[]> {
   const text = await readFile(path, 'utf8').catch(() => '');
   return text.split('\n').filter(Boolean).map(Number);
 }
+
+/** The pids in `path` once there are at least `count`; rejects after `timeoutMs`. */
+export async function waitForPids(path: string, count: number, timeoutMs = 30_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pids = await readPids(path);
+    if (pids.length >= count) return pids;
+    if (Date.now() > deadline) throw new Error(`${path} holds ${pids.length} pids after ${timeoutMs} ms, expected ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -112,6 +112,8 @@ export class CommandChild {
 
   /** Kills the child's whole process group now. */
   kill(): void {
+    // Once gone, its group is empty and the number may already belong to someone else.
+    if (this.#state === 'gone') return;
     const pid = this.#process.pid;
     if (pid === undefined || this.#process.exitCode !== null || this.#process.signalCode !== null) {
       if (pid !== undefined) killGroup(pid);
