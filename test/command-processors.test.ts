@@ -37,9 +37,6 @@ test('a Python processor: live progress reaches a subscriber, results and output
   assert.ok(progress.length >= 2, `the subscriber saw the first file move (${progress.length} progress events)`);
   const completedAt = events.findIndex((e) => e.name === 'file.completed' && e.data.file === 0);
   assert.ok(events.indexOf(progress[0]!) < completedAt, 'progress arrived while the file was running');
-  for (let i = 1; i < progress.length; i++) {
-    assert.ok(progress[i]!.ts - progress[i - 1]!.ts >= 29, 'at most one progress event per --progress-interval');
-  }
 
   const output = await fetch(`${server.url}/jobs/${job.id}/files/0/output`);
   assert.equal(output.status, 200);
