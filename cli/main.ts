@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// `jobcast`: the server (`jobcast [serve|worker] [--flags]`, as `npm start`) and its
-// command-line client (`jobcast upload FILES...`, `jobcast watch JOB_ID`).
+// `jobcast`: the server (`jobcast [serve|worker] [--flags]`, as `npm start --`) and its
+// command-line client (`jobcast upload FILES...`, `jobcast watch JOB_ID`). This is the
+// package's bin, so `npx jobcast serve` runs the server of an installed package.
 
 import { parseArgs } from 'node:util';
 import { TerminalView } from './terminal-bars.js';
 
 const USAGE = `usage:
   jobcast [serve] [--flags]                      run the server (see the README for flags)
+  jobcast worker [--flags]                       process jobs of a shared store only (needs --store redis://)
   jobcast upload FILES... [--server URL] [--processor NAME] [--label TEXT] [--token TOKEN]
   jobcast watch JOB_ID [--server URL] [--token TOKEN]
 The server URL defaults to $JOBCAST_SERVER or http://127.0.0.1:8080.`;

@@ -37,6 +37,7 @@ export type {
   WatchListener,
 } from './api.js';
 export type { ClientOptions } from './options.js';
+export type { ErrorInfo, FileState, FileStatus, JobEvent, JobStatus, ServerMessage, Snapshot } from '../server/protocol/types.js';
 export type { WebSocketConstructorLike, WebSocketLike } from './websocket-like.js';
 
 /** Creates a client and starts connecting. Throws a TypeError naming the option that cannot work. */

@@ -14,6 +14,7 @@ import { answerClientErrors } from './http/client-errors.js';
 import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
 import { rawErrorResponse } from './http/respond.js';
+import { withOpenApiRoute } from './http/openapi/document.js';
 import { createRouter } from './http/router.js';
 import { sseRoutes } from './http/sse-route.js';
 import { staticRoutes } from './http/static-routes.js';
@@ -170,7 +171,7 @@ async function startHttp(
   const { intake, reader, control, scheduler, metrics } = jobs;
   const token = createTokenCheck(config.token);
   const readiness = new ReadinessProbe({ store: backend.store, spool, logger });
-  const routes = [
+  const routes = withOpenApiRoute([
     ...sseRoutes({ hub, reader, heartbeatMs: config.heartbeatMs }),
     ...jobRoutes({
       intake,
@@ -188,7 +189,7 @@ async function startHttp(
     }),
     ...systemRoutes({ intake, scheduler, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
     ...staticRoutes({ needsToken: token.hasToken }),
-  ];
+  ]);
   const connectionLimits = new ConnectionLimits({
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,

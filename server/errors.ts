@@ -51,6 +51,9 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** Codes that stay inside the server: never in an HTTP answer, a socket message or an event. */
+export const INTERNAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['fenced']);
+
 /** WebSocket close codes (SPEC 3.3). */
 export const CLOSE_CODES = {
   shutdown: 1001,

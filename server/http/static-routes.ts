@@ -3,12 +3,14 @@
 
 import { readFile } from 'node:fs/promises';
 import { JobcastError } from '../errors.js';
-import type { Route } from './router.js';
+import type { RequestContext, Route } from './router.js';
 
 /** Page shells, from the source tree (compiled code runs from dist/server/http/). */
 const PAGES = new URL('../../../client-demo/', import.meta.url);
 /** Scripts and styles bundled by client-demo/build.mjs. */
 const ASSETS = new URL('../../client-demo/', import.meta.url);
+/** The client SDK as one browser ES module, bundled by client-demo/build.mjs. */
+const CLIENT_MODULE = new URL('../../browser/jobcast-client.js', import.meta.url);
 const ASSET_NAME = /^(?<base>[a-z][a-z0-9-]*)\.(?<ext>js|css|js\.map|css\.map)$/;
 const TYPES: Record<string, string> = {
   js: 'text/javascript; charset=utf-8',
@@ -28,13 +30,35 @@ export interface StaticRoutesOptions {
 export function staticRoutes(opts: StaticRoutesOptions): Route[] {
   const page = (name: string) => servePage(name, opts.needsToken);
   return [
+    {
+      pattern: /^\/jobcast-client\.js$/,
+      methods: {
+        GET: async ({ res }) => {
+          const body = await readFile(CLIENT_MODULE).catch(() => {
+            throw new JobcastError('not_found', 'the client module is not built: run `npm run build`');
+          });
+          res
+            .writeHead(200, {
+              'content-type': TYPES.js!,
+              'content-length': body.length,
+              'cache-control': 'no-cache',
+              // A module script from another origin is fetched in CORS mode. The file is
+              // public code with no credentials; what a page may then do is decided by
+              // --allowed-origins on /ws.
+              'access-control-allow-origin': '*',
+              'x-content-type-options': 'nosniff',
+            })
+            .end(body);
+        },
+      },
+    },
     { pattern: /^\/$/, methods: { GET: ({ res }) => page('index.html').then((html) => sendPage(res, html)) } },
     { pattern: /^\/dashboard$/, methods: { GET: ({ res }) => page('dashboard.html').then((html) => sendPage(res, html)) } },
     // Browsers ask for /favicon.ico on their own; without an answer every page logs a 404.
-    {
-      pattern: /^\/favicon\.(ico|svg)$/,
-      methods: { GET: async ({ res }) => sendPage(res, await readFile(new URL('favicon.svg', PAGES)), 'image/svg+xml') },
-    },
+    ...['/favicon.ico', '/favicon.svg'].map((path) => ({
+      pattern: new RegExp(`^${path.replace('.', '\\.')}$`),
+      methods: { GET: async ({ res }: RequestContext) => sendPage(res, await readFile(new URL('favicon.svg', PAGES)), 'image/svg+xml') },
+    })),
     {
       pattern: /^\/assets\/(?<name>[^/]+)$/,
       methods: {

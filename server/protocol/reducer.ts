@@ -4,6 +4,8 @@
 
 import type { FileState, FileStatus, JobEvent, JobProgress, Snapshot } from './types.js';
 
+export type { EventName, FileState, FileStatus, JobEvent, JobProgress, JobStatus, Snapshot } from './types.js';
+
 /** Returns the snapshot after `event`; `snapshot` is null only for `job.queued`. */
 export function applyEvent(snapshot: Snapshot | null, event: JobEvent): Snapshot {
   if (event.name === 'job.queued') {

@@ -5,6 +5,7 @@ export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancell
 export type FileStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+export const FILE_STATUSES: readonly FileStatus[] = ['pending', 'running', 'done', 'failed', 'cancelled'];
 
 /** A job status from which nothing moves on. */
 export function isFinalStatus(status: JobStatus): boolean {

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
 import { isPoolMessage, type StopReason, type WorkerMessage, type WorkerResult, type WorkerTask } from './messages.js';
 import type { ProcessorFile } from './pool-types.js';
+import { createProgressThrottle } from './progress-throttle.js';
 
 /** The `ctx` a processor receives (SPEC 4). */
 export interface ProcessorContext {
@@ -73,7 +74,7 @@ function openSession(task: WorkerTask): Session {
     if (isPoolMessage(message)) controller.abort(abortError(STOP_MESSAGES[message.reason]));
   };
   port.on('message', portOnMessage);
-  const reporter = createProgressReporter(port, task.progressIntervalMs);
+  const reporter = createProgressThrottle(task.progressIntervalMs, (done, total) => post(port, { type: 'progress', done, total }));
   let isEnded = false;
   let hasWarnedProgress = false;
   const ctx: ProcessorContext = Object.freeze({
@@ -103,57 +104,6 @@ function openSession(task: WorkerTask): Session {
       // The pool closes the port once it has drained it; closing it here could drop
       // messages the pool has not read yet.
       port.off('message', portOnMessage);
-    },
-  };
-}
-
-interface ProgressReporter {
-  report(done: number, total: number | null): void;
-  end(): void;
-}
-
-/**
- * At most one message per `intervalMs`: the first value goes out at once, later ones
- * wait for the interval and only the latest survives (trailing). A value superseded
- * before its turn is never sent.
- */
-function createProgressReporter(port: MessagePort, intervalMs: number): ProgressReporter {
-  let lastSentAt = -Infinity;
-  let pending: WorkerMessage | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  const send = (message: WorkerMessage): void => {
-    lastSentAt = performance.now();
-    post(port, message);
-  };
-  const cancelTimer = (): void => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-  };
-  const timerOnFire = (): void => {
-    timer = null;
-    if (pending === null) return;
-    const message = pending;
-    pending = null;
-    send(message);
-  };
-  return {
-    report(done, total) {
-      const message: WorkerMessage = { type: 'progress', done, total };
-      const waitMs = lastSentAt + intervalMs - performance.now();
-      if (waitMs <= 0) {
-        // Also the path for synchronous CPU-bound processors, whose timers cannot fire
-        // until they yield: their progress still goes out once per interval.
-        cancelTimer();
-        pending = null;
-        send(message);
-        return;
-      }
-      pending = message;
-      timer ??= setTimeout(timerOnFire, waitMs);
-    },
-    end() {
-      pending = null;
-      cancelTimer();
     },
   };
 }
