@@ -1,16 +1,17 @@
 // Builds a whole jobcast server from a Config: store, spool, worker pool, job
 // service, HTTP routes. main.ts runs it as a process; tests run it in-process.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ConfigError, type Config } from './config.js';
-import type { JobcastError } from './errors.js';
+import { JobcastError, misdirectedRequest } from './errors.js';
 import { createTokenCheck } from './http/auth.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
 import { rawErrorResponse } from './http/respond.js';
+import { parseTarget } from './http/request-target.js';
 import { createRouter } from './http/router.js';
 import { Spool } from './http/spool.js';
 import { sseRoutes } from './http/sse-route.js';
@@ -27,6 +28,7 @@ import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { ProcessorPool } from './workers/pool.js';
 import { loadProcessorRegistry } from './workers/registry.js';
+import { hostPolicy, isAllowedHost, type HostPolicy } from './transport/door.js';
 import { attachWsTransport } from './transport/ws-transport.js';
 import { isFinalStatus, type Snapshot } from './protocol/types.js';
 
@@ -122,7 +124,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     logger,
   });
-  const router = createRouter(routes, logger, new Set(['/healthz', '/metrics']));
+  const hosts = hostPolicy(config.host, config.allowedHosts);
+  const router = createRouter(routes, logger, { hosts, quietPaths: new Set(['/healthz', '/metrics']) });
   const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, connectionLimits.guard(router));
   answerClientErrors(server, logger);
   connectionLimits.attach(server);
@@ -134,7 +137,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     allowedOrigins: config.allowedOrigins,
     hasToken: token.hasToken,
     isAuthorized: token.isAuthorized,
-    refuseUpgrade: (socket) => connectionLimits.refuseUpgrade(socket) || refuseWhileShuttingDown(socket, service),
+    refuseUpgrade: (socket, req) =>
+      connectionLimits.refuseUpgrade(socket) || refuseAtTheDoor(socket, req, hosts) || refuseWhileShuttingDown(socket, service),
   });
   await listen(server, config.port, config.host);
   const { port } = server.address() as AddressInfo;
@@ -161,6 +165,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     })());
 
   return { url, port, config, service, store, hub, logger, close };
+}
+
+/**
+ * For 'upgrade': the Host rule, as for every request (421 before any upgrade, so a
+ * rebinding page gets no socket), and the path read literally (`//x/ws` is not `/ws`).
+ */
+function refuseAtTheDoor(socket: Duplex, req: IncomingMessage, hosts: HostPolicy): boolean {
+  const target = parseTarget(req.url ?? '/');
+  const host = target.authority ?? req.headers.host;
+  let error: JobcastError | null = null;
+  if (!isAllowedHost(host, hosts)) {
+    error = misdirectedRequest(host);
+  } else if (target.path !== '/ws') {
+    error = new JobcastError('not_found', `no route for ${target.path.slice(0, 100)}`);
+  }
+  if (error === null) return false;
+  socket.end(rawErrorResponse(error));
+  return true;
 }
 
 /** For 'upgrade' during shutdown: answers 503 shutting_down before any upgrade and returns true. */

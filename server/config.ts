@@ -51,6 +51,12 @@ export interface Config {
   readonly token: string | null;
   /** Browser origins allowed besides same-origin. Default none. */
   readonly allowedOrigins: readonly string[];
+  /**
+   * Host header values answered besides the ones --host implies (`localhost`, `127.0.0.1`,
+   * `[::1]` on loopback; the address itself, or any IP address on 0.0.0.0 and ::): names,
+   * optionally with `:port`, or `*` for any. Others get 421 `misdirected_request`. Default none.
+   */
+  readonly allowedHosts: readonly string[];
   /** Largest inbound WebSocket frame in bytes. Default 4KiB. */
   readonly maxMessageSize: number;
   /** Subscriptions per WebSocket connection. Default 1000. */
@@ -100,6 +106,7 @@ const SETTINGS: Record<string, Setting> = {
   retention: { key: 'retentionMs', kind: 'optionalDuration', min: 1 },
   token: { key: 'token', kind: 'string' },
   'allowed-origins': { key: 'allowedOrigins', kind: 'list' },
+  'allowed-hosts': { key: 'allowedHosts', kind: 'list' },
   'max-message-size': { key: 'maxMessageSize', kind: 'size', min: 16 },
   'max-subscriptions': { key: 'maxSubscriptions', kind: 'int', min: 1 },
   heartbeat: { key: 'heartbeatMs', kind: 'duration', min: 100 },
@@ -132,6 +139,7 @@ export const DEFAULTS: Config = Object.freeze({
   retentionMs: 24 * 3600 * 1000,
   token: null,
   allowedOrigins: [],
+  allowedHosts: [],
   maxMessageSize: 4 * 1024,
   maxSubscriptions: 1000,
   heartbeatMs: 30_000,
@@ -256,5 +264,13 @@ function validate(config: Config): Config {
       throw new ConfigError(`--allowed-origins must list origins like https://example.com, got '${origin}'`);
     }
   }
+  for (const host of config.allowedHosts) {
+    if (!HOST_ENTRY.test(host)) {
+      throw new ConfigError(`--allowed-hosts must list host names like jobs.example.com or jobs.example.com:8080 (or *), got '${host}'`);
+    }
+  }
   return Object.freeze(config);
 }
+
+/** `*`, or a name, an IPv4 address or a bracketed IPv6 address, with an optional port. */
+const HOST_ENTRY = /^(\*|(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?)(:\d{1,5})?)$/;

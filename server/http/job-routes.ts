@@ -47,7 +47,11 @@ const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function jobRoutes(opts: JobRoutesOptions): Route[] {
   const uploads: UploadCount = { active: 0 };
   return [
-    { pattern: /^\/jobs$/, methods: { POST: (ctx) => upload(opts, uploads, ctx), GET: (ctx) => list(opts, ctx) } },
+    {
+      pattern: /^\/jobs$/,
+      methods: { POST: (ctx) => upload(opts, uploads, ctx), GET: (ctx) => list(opts, ctx) },
+      bodyMethods: ['POST'],
+    },
     {
       pattern: /^\/jobs\/(?<id>[^/]+)$/,
       methods: {
