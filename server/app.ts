@@ -11,6 +11,7 @@ import { answerClientErrors } from './http/client-errors.js';
 import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
 import { rawErrorResponse } from './http/respond.js';
+import { serveInOrder } from './http/pipelining.js';
 import { parseTarget } from './http/request-target.js';
 import { createRouter } from './http/router.js';
 import { Spool } from './http/spool.js';
@@ -50,6 +51,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Slow-reader limits of the hub (defaults: 1 MiB soft, 8 MiB hard, 30 s behind). */
   hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs'>;
+  /** An HTTP connection whose client takes no byte of a waiting answer for this long is closed (default 60 s). */
+  httpStallTimeoutMs?: number;
 }
 
 /** Starts a server; rejects with ConfigError for settings that cannot work (a missing --processor-dir, say). */
@@ -126,7 +129,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   });
   const hosts = hostPolicy(config.host, config.allowedHosts);
   const router = createRouter(routes, logger, { hosts, quietPaths: new Set(['/healthz', '/metrics']) });
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, connectionLimits.guard(router));
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, serveInOrder(connectionLimits.guard(router), { logger, stallTimeoutMs: options.httpStallTimeoutMs }));
   answerClientErrors(server, logger);
   connectionLimits.attach(server);
   const transport = attachWsTransport(server, {
