@@ -117,6 +117,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       defaultProcessor: config.processor,
       limits: { maxFileSize: config.maxFileSize, maxFiles: config.maxFiles, maxUploadSize: config.maxUploadSize },
       idleTimeoutMs: config.uploadIdleTimeoutMs,
+      minBytesPerSecond: config.uploadMinRate,
       maxConcurrentUploads: config.maxConcurrentUploads,
     }),
     ...systemRoutes({ service, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),

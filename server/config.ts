@@ -39,6 +39,12 @@ export interface Config {
   readonly maxConnectionsPerIp: number;
   /** Longest silence of an upload's body before it is cut off (400, connection closed). Default 30s. */
   readonly uploadIdleTimeoutMs: number;
+  /**
+   * Least rate of an upload's body, in bytes per second of the client's time, measured over
+   * each --upload-idle-timeout; a slower upload is cut off (408 `upload_too_slow`) and frees
+   * its slot. 0 turns the check off. Default 512 (4 kbit/s, below any working link).
+   */
+  readonly uploadMinRate: number;
   /** Least time between two progress events of one file. Default 100ms. */
   readonly progressIntervalMs: number;
   /** Events kept per job for resume. Default 1000. */
@@ -100,6 +106,7 @@ const SETTINGS: Record<string, Setting> = {
   'max-connections-per-ip': { key: 'maxConnectionsPerIp', kind: 'int', min: 1 },
   // At least 100 ms: below that, ordinary network jitter would cut off healthy uploads.
   'upload-idle-timeout': { key: 'uploadIdleTimeoutMs', kind: 'duration', min: 100 },
+  'upload-min-rate': { key: 'uploadMinRate', kind: 'size', min: 0 },
   'progress-interval': { key: 'progressIntervalMs', kind: 'duration', min: 0 },
   'log-size': { key: 'logSize', kind: 'int', min: 1 },
   'file-timeout': { key: 'fileTimeoutMs', kind: 'optionalDuration', min: 1 },
@@ -133,6 +140,7 @@ export const DEFAULTS: Config = Object.freeze({
   maxConnections: 10_000,
   maxConnectionsPerIp: 256,
   uploadIdleTimeoutMs: 30_000,
+  uploadMinRate: 512,
   progressIntervalMs: 100,
   logSize: 1000,
   fileTimeoutMs: null,

@@ -14,6 +14,7 @@ export const ERRORS = {
   unauthorized: { status: 401, message: 'a valid token is required: send Authorization: Bearer <token>' },
   queue_full: { status: 503, message: '--max-queued-jobs jobs are already waiting; retry later' },
   too_many_uploads: { status: 503, message: '--max-concurrent-uploads uploads are already being received; retry after Retry-After seconds' },
+  upload_too_slow: { status: 408, message: 'the body arrived slower than --upload-min-rate; the upload is cut off' },
   insufficient_storage: { status: 507, message: 'the spool disk is full' },
   // HTTP: requests that are not HTTP Node can parse (answered before any route)
   malformed_request: { status: 400, message: 'the request is not valid HTTP/1.1' },

@@ -30,6 +30,8 @@ export interface JobRoutesOptions {
   limits: { maxFileSize: number; maxFiles: number; maxUploadSize: number };
   /** Longest silence of an upload's body before it is cut off (`--upload-idle-timeout`, default 30 s). */
   idleTimeoutMs: number;
+  /** Least rate of an upload's body over each idle-timeout window (`--upload-min-rate`, default 512 bytes/s; 0 off). */
+  minBytesPerSecond: number;
   /** Uploads received at once (`--max-concurrent-uploads`, default 64); past it 503 `too_many_uploads`. */
   maxConcurrentUploads: number;
 }
@@ -111,6 +113,7 @@ async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: Request
         jobId: id,
         limits: opts.limits,
         idleTimeoutMs: opts.idleTimeoutMs,
+        minBytesPerSecond: opts.minBytesPerSecond,
         isProcessor: opts.isProcessor,
       });
     } finally {
