@@ -15,6 +15,7 @@ import { serveInOrder } from './http/pipelining.js';
 import { parseTarget } from './http/request-target.js';
 import { createRouter } from './http/router.js';
 import { Spool } from './http/spool.js';
+import { assertSpoolApartFromStore } from './http/spool-placement.js';
 import { sseRoutes } from './http/sse-route.js';
 import { staticRoutes } from './http/static-routes.js';
 import { ReadinessProbe } from './http/readiness.js';
@@ -65,12 +66,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (!registry.has(config.processor)) {
     throw new ConfigError(`--processor '${config.processor}' is not registered; known: ${registry.names().join(', ')}`);
   }
+  // Before anything is opened or swept: a spool holding the database would have it swept away.
+  await assertSpoolApartFromStore(config.spoolDir, config.store);
   const store = await openStore(config.store, { logSize: config.logSize });
   const spool = new Spool(config.spoolDir);
   await spool.init();
   // Files of uploads that never became jobs (a crash mid-upload) belong to nobody.
   const removed = await spool.sweepOrphans(async (id) => (await store.getSnapshot(id)) !== null);
-  if (removed > 0) logger.info({ removed }, 'removed spool entries that belong to no job');
+  if (removed > 0) logger.info({ removed }, 'removed spool folders of jobs the store does not hold');
 
   const pool = new ProcessorPool({ workers: config.workers, progressIntervalMs: config.progressIntervalMs, registry, logger });
   const bus = new EventBus();
