@@ -16,6 +16,7 @@ import type { TokenCheck } from './auth.js';
 import type { Spool } from './spool.js';
 import type { ReadinessProbe } from './readiness.js';
 import { receiveUpload } from './upload.js';
+import { wellFormed } from './filename.js';
 
 export interface JobRoutesOptions {
   service: JobService;
@@ -201,7 +202,8 @@ async function output(opts: JobRoutesOptions, ctx: RequestContext): Promise<void
   ctx.res.writeHead(200, {
     'content-type': snapshot.processor === 'gzip' ? 'application/gzip' : 'application/octet-stream',
     'content-length': size,
-    'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+    // wellFormed: a name stored before lone surrogates were cleaned would make encodeURIComponent throw.
+    'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(wellFormed(name))}`,
   });
   if (ctx.req.method === 'HEAD') return void ctx.res.end();
   await pipeline(createReadStream(path), ctx.res).catch(() => ctx.res.destroy());

@@ -53,6 +53,12 @@ export class JobService {
   private readonly positions: PositionNotifier;
   private readonly running = new Map<string, { job: RunningJob; done: Promise<void> }>();
   private isClosing = false;
+  /**
+   * Jobs past the queue check of create() and not yet in the queue: create() awaits two
+   * writes between the two, and concurrent uploads each passed the check before any was
+   * counted (limit 50, 57 queued). They count against --max-queued-jobs until they are in.
+   */
+  private admitting = 0;
   private closing: Promise<void> | null = null;
   /**
    * Set while the store cannot be written (see holdForStore): the timer that tries it
@@ -89,7 +95,7 @@ export class JobService {
 
   /** Rejects with queue_full (and Retry-After) when --max-queued-jobs jobs already wait. */
   assertRoomInQueue(): void {
-    if (this.queue.size >= this.opts.maxQueuedJobs) {
+    if (this.queue.size + this.admitting >= this.opts.maxQueuedJobs) {
       throw new JobcastError('queue_full', undefined, { 'retry-after': String(this.retryAfterSeconds()) });
     }
   }
@@ -103,13 +109,19 @@ export class JobService {
   async create(job: NewJob): Promise<Snapshot> {
     this.assertOpen();
     this.assertRoomInQueue();
-    // The options travel with the files: a job recovered after a restart needs them too.
-    await writeFile(this.optionsPath(job.id), JSON.stringify(job.options));
-    const position = this.queue.size + 1;
-    const snapshot = await this.log.create(job.id, {
-      name: 'job.queued',
-      data: { processor: job.processor, label: job.label, failFast: job.failFast, files: job.files, position },
-    });
+    this.admitting++;
+    let snapshot: Snapshot;
+    try {
+      // The options travel with the files: a job recovered after a restart needs them too.
+      await writeFile(this.optionsPath(job.id), JSON.stringify(job.options));
+      const position = this.queue.size + 1;
+      snapshot = await this.log.create(job.id, {
+        name: 'job.queued',
+        data: { processor: job.processor, label: job.label, failFast: job.failFast, files: job.files, position },
+      });
+    } finally {
+      this.admitting--;
+    }
     this.queue.add(job.id, snapshot.createdAt);
     this.positions.remember(job.id, this.queue.position(job.id)!);
     // Read before pump() may take the job out of the queue: a job about to start is
