@@ -32,7 +32,8 @@ function openSocket(port: number): Promise<Socket> {
 async function uploadLargeJob(base: string, processor = 'gated'): Promise<string> {
   const form = new FormData();
   form.append('processor', processor);
-  for (let i = 0; i < 1000; i++) form.append('file', new Blob(['x']), `${String(i).padStart(4, '0')}-${'n'.repeat(245)}`);
+  // Two bytes in the first file: `gated` reports it half done (1 of 2), then holds it.
+  for (let i = 0; i < 1000; i++) form.append('file', new Blob([i === 0 ? 'xx' : 'x']), `${String(i).padStart(4, '0')}-${'n'.repeat(245)}`);
   const res = await fetch(`${base}/jobs`, { method: 'POST', body: form });
   const body = (await res.json()) as { id: string };
   assert.equal(res.status, 202, JSON.stringify(body));
@@ -41,6 +42,14 @@ async function uploadLargeJob(base: string, processor = 'gated'): Promise<string
 
 async function seqOf(base: string, id: string): Promise<number> {
   return ((await (await fetch(`${base}/jobs/${id}`)).json()) as { seq: number }).seq;
+}
+
+/** Resolves with the job's seq once `gated` holds its first file half done: it stands still from then on. */
+async function heldSeq(base: string, id: string): Promise<number> {
+  for (;;) {
+    const job = (await (await fetch(`${base}/jobs/${id}`)).json()) as { seq: number; files: Array<{ done: number }> };
+    if (job.files[0]!.done === 1) return job.seq;
+  }
 }
 
 test('2,000 pipelined GETs of a large job, never read: memory stays flat, /healthz answers, answers are built only as they can be sent', { timeout: 180_000 }, async (t) => {
@@ -54,7 +63,7 @@ test('2,000 pipelined GETs of a large job, never read: memory stays flat, /healt
   // `gated` holds the job mid-run until `release` appears beside the spool: its seq stands still till then.
   const id = await uploadLargeJob(base);
   const snapshotBytes = (await (await fetch(`${base}/jobs/${id}`)).text()).length;
-  const seqBefore = await seqOf(base, id);
+  const seqBefore = await heldSeq(base, id);
   const pid = server.child.pid!;
   const baseline = rssOf(pid);
   let peak = baseline;
