@@ -42,6 +42,9 @@ test('four trickling uploads holding every slot are cut off with 408 upload_too_
   const server = await startTestServer(t, { maxConcurrentUploads: 4, uploadIdleTimeoutMs: 1000, uploadMinRate: 512 });
   const body = `${FILE_HEAD}${'x'.repeat(1000)}${END}`;
   const tricklers = await Promise.all(Array.from({ length: 4 }, () => startUpload(server.port, body.length, `${FILE_HEAD}x`)));
+  // Each upload that holds a slot has its spool folder: wait until the server holds all four.
+  const spool = join(server.dir, 'spool');
+  while ((await readdir(spool)).filter((name) => !name.startsWith('.probe-')).length < 4) await new Promise((resolve) => setTimeout(resolve, 5));
   // Every slot is held: an upload now is refused before its body is read.
   const refused = await uploadFiles(server.url, [{ name: 'a.txt', content: 'a' }]);
   assert.equal(refused.status, 503);
@@ -64,7 +67,7 @@ test('four trickling uploads holding every slot are cut off with 408 upload_too_
   const taken = await uploadFiles(server.url, [{ name: 'a.txt', content: 'a' }]);
   assert.equal(taken.status, 202, await taken.text());
   assert.deepEqual((await server.store.list({ limit: 10 })).jobs.length, 1, 'only the real upload became a job');
-  const folders = (await readdir(join(server.dir, 'spool'))).filter((name) => !name.startsWith('.probe-'));
+  const folders = (await readdir(spool)).filter((name) => !name.startsWith('.probe-'));
   assert.equal(folders.length, 1, 'the trickles left no spool folder');
 });
 
