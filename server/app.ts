@@ -3,19 +3,22 @@
 // retention), the hub and the HTTP routes. main.ts runs it as a process; tests run it
 // in-process. This file only composes: each part is built from the ones it needs.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { openBackend, type Backend } from './backend.js';
 import { ConfigError, type Config } from './config.js';
-import type { JobcastError } from './errors.js';
+import { JobcastError, misdirectedRequest } from './errors.js';
 import { createTokenCheck } from './http/auth.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
 import { rawErrorResponse } from './http/respond.js';
 import { withOpenApiRoute } from './http/openapi/document.js';
+import { serveInOrder } from './http/pipelining.js';
+import { parseTarget } from './http/request-target.js';
 import { createRouter } from './http/router.js';
+import { assertSpoolApartFromStore } from './http/spool-placement.js';
 import { sseRoutes } from './http/sse-route.js';
 import { staticRoutes } from './http/static-routes.js';
 import { ReadinessProbe } from './http/readiness.js';
@@ -34,6 +37,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { Spool } from './spool/spool.js';
 import { ProcessorPool } from './workers/pool.js';
 import { loadProcessorRegistry, type ProcessorRegistry } from './workers/registry.js';
+import { hostPolicy, isAllowedHost, type HostPolicy } from './transport/door.js';
 import { attachWsTransport } from './transport/ws-transport.js';
 
 export interface RunningServer {
@@ -57,6 +61,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Slow-reader limits of the hub (defaults: 1 MiB soft, 8 MiB hard, 30 s behind). */
   hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs'>;
+  /** An HTTP connection whose client takes no byte of a waiting answer for this long is closed (default 60 s). */
+  httpStallTimeoutMs?: number;
 }
 
 /** The parts that hold and move jobs; none of them knows HTTP. */
@@ -81,12 +87,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (!registry.has(config.processor)) {
     throw new ConfigError(`--processor '${config.processor}' is not registered; known: ${registry.names().join(', ')}`);
   }
+  // Before anything is opened or swept: a spool holding the database would have it swept away.
+  await assertSpoolApartFromStore(config.spoolDir, config.store);
   const backend = await openBackend(config.store, { logSize: config.logSize });
   const spool = new Spool(config.spoolDir);
   await spool.init();
   // Files of uploads that never became jobs (a crash mid-upload) belong to nobody.
   const removed = await spool.sweepOrphans(async (id) => (await backend.store.getSnapshot(id)) !== null);
-  if (removed > 0) logger.info({ removed }, 'removed spool entries that belong to no job');
+  if (removed > 0) logger.info({ removed }, 'removed spool folders of jobs the store does not hold');
 
   const pool = new ProcessorPool({ workers: config.workers, progressIntervalMs: config.progressIntervalMs, registry, logger });
   const jobs = await startJobs(config, { backend, spool, pool, registry, logger });
@@ -101,7 +109,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxSubscriptions: config.maxSubscriptions,
     ...options.hubLimits,
   });
-  const http = await startHttp(config, { backend, spool, registry, jobs, hub, logger });
+  const http = await startHttp(config, { backend, spool, registry, jobs, hub, logger, stallTimeoutMs: options.httpStallTimeoutMs });
   logger.info(
     { url: http.url, store: config.store.replace(/\/\/[^@]*@/, '//***@'), workers: config.workers, concurrency: config.concurrency },
     'jobcast listening',
@@ -165,7 +173,15 @@ async function startJobs(
 /** The HTTP side: routes, connection limits, the WebSocket transport, listening. */
 async function startHttp(
   config: Config,
-  deps: { backend: Backend; spool: Spool; registry: ProcessorRegistry; jobs: JobParts; hub: Hub; logger: Logger },
+  deps: {
+    backend: Backend;
+    spool: Spool;
+    registry: ProcessorRegistry;
+    jobs: JobParts;
+    hub: Hub;
+    logger: Logger;
+    stallTimeoutMs: number | undefined;
+  },
 ): Promise<{ server: Server; url: string; port: number; closeSockets(): void }> {
   const { backend, spool, registry, jobs, hub, logger } = deps;
   const { intake, reader, control, scheduler, metrics } = jobs;
@@ -185,6 +201,7 @@ async function startHttp(
       defaultProcessor: config.processor,
       limits: { maxFileSize: config.maxFileSize, maxFiles: config.maxFiles, maxUploadSize: config.maxUploadSize },
       idleTimeoutMs: config.uploadIdleTimeoutMs,
+      minBytesPerSecond: config.uploadMinRate,
       maxConcurrentUploads: config.maxConcurrentUploads,
     }),
     ...systemRoutes({ intake, scheduler, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
@@ -195,8 +212,9 @@ async function startHttp(
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     logger,
   });
-  const router = createRouter(routes, logger, new Set(['/healthz', '/metrics']));
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, connectionLimits.guard(router));
+  const hosts = hostPolicy(config.host, config.allowedHosts);
+  const router = createRouter(routes, logger, { hosts, quietPaths: new Set(['/healthz', '/metrics']) });
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, serveInOrder(connectionLimits.guard(router), { logger, stallTimeoutMs: deps.stallTimeoutMs }));
   answerClientErrors(server, logger);
   connectionLimits.attach(server);
   const transport = attachWsTransport(server, {
@@ -207,7 +225,8 @@ async function startHttp(
     allowedOrigins: config.allowedOrigins,
     hasToken: token.hasToken,
     isAuthorized: token.isAuthorized,
-    refuseUpgrade: (socket) => connectionLimits.refuseUpgrade(socket) || refuseWhileShuttingDown(socket, intake),
+    refuseUpgrade: (socket, req) =>
+      connectionLimits.refuseUpgrade(socket) || refuseAtTheDoor(socket, req, hosts) || refuseWhileShuttingDown(socket, intake),
   });
   await listen(server, config.port, config.host);
   const { port } = server.address() as AddressInfo;
@@ -217,6 +236,24 @@ async function startHttp(
     server.closeAllConnections();
   };
   return { server, url, port, closeSockets };
+}
+
+/**
+ * For 'upgrade': the Host rule, as for every request (421 before any upgrade, so a
+ * rebinding page gets no socket), and the path read literally (`//x/ws` is not `/ws`).
+ */
+function refuseAtTheDoor(socket: Duplex, req: IncomingMessage, hosts: HostPolicy): boolean {
+  const target = parseTarget(req.url ?? '/');
+  const host = target.authority ?? req.headers.host;
+  let error: JobcastError | null = null;
+  if (!isAllowedHost(host, hosts)) {
+    error = misdirectedRequest(host);
+  } else if (target.path !== '/ws') {
+    error = new JobcastError('not_found', `no route for ${target.path.slice(0, 100)}`);
+  }
+  if (error === null) return false;
+  socket.end(rawErrorResponse(error));
+  return true;
 }
 
 /** For 'upgrade' during shutdown: answers 503 shutting_down before any upgrade and returns true. */

@@ -1,7 +1,8 @@
 // Slowloris (SPEC 7 "Bad input"): an upload body that stops arriving, or trickles in a
 // byte a second, is cut off after --upload-idle-timeout of silence (default 30 s); the
 // server's requestTimeout is off so that large uploads may take as long as they need.
-// The servers here use 500 ms.
+// The servers here use 500 ms, and no --upload-min-rate where a test is about silence
+// alone (test/upload-min-rate.test.ts covers the rate).
 
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
@@ -35,7 +36,7 @@ async function startUpload(port: number, length: number, first: string): Promise
 }
 
 test('a client sending one byte per second is cut off after the idle timeout: 400, socket closed, no job, no file', async (t) => {
-  const server = await startTestServer(t, { uploadIdleTimeoutMs: IDLE_MS });
+  const server = await startTestServer(t, { uploadIdleTimeoutMs: IDLE_MS, uploadMinRate: 0 });
   const body = `${FILE_HEAD}${'x'.repeat(60)}${END}`;
   const startedAt = performance.now();
   // One data byte too: busboy holds back a trailing CRLF (it may start a delimiter), so
@@ -81,7 +82,7 @@ test('a client that goes silent after the headers is cut off too', async (t) => 
 });
 
 test('a slow but steady client is not cut off: the clock restarts with every byte', async (t) => {
-  const server = await startTestServer(t, { uploadIdleTimeoutMs: IDLE_MS });
+  const server = await startTestServer(t, { uploadIdleTimeoutMs: IDLE_MS, uploadMinRate: 0 });
   const data = 'steady';
   const body = `${FILE_HEAD}${data.repeat(3)}${END}`;
   const conn = await startUpload(server.port, body.length, FILE_HEAD);

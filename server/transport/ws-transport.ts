@@ -25,8 +25,8 @@ export interface WsTransportOptions extends DoorPolicy {
   maxMessageSize: number;
   /** Ping interval (--heartbeat); a socket that misses two pongs in a row is dropped. */
   heartbeatMs: number;
-  /** Answers an upgrade over a connection limit with its HTTP error and returns true; the upgrade stops there. */
-  refuseUpgrade?(socket: Duplex): boolean;
+  /** Answers an upgrade that is refused (a connection limit, a foreign Host) with its HTTP error and returns true; the upgrade stops there. */
+  refuseUpgrade?(socket: Duplex, req: IncomingMessage): boolean;
 }
 
 /** A closing socket that does not finish the close handshake (it is not reading) is cut after this. */
@@ -90,7 +90,7 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
   const wsOnError = (err: Error): void => opts.logger.debug({ err }, 'websocket error');
 
   const serverOnUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (opts.refuseUpgrade?.(socket) === true) return;
+    if (opts.refuseUpgrade?.(socket, req) === true) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

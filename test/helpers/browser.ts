@@ -20,10 +20,11 @@ export function browserSkipReason(): string | null {
   return `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
 }
 
-export async function launchBrowser(t: TestContext): Promise<Browser> {
+/** Launches Chromium, closed after the test; `extraArgs` go on its command line (e.g. `--host-resolver-rules=...`). */
+export async function launchBrowser(t: TestContext, extraArgs: readonly string[] = []): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', ...extraArgs],
   });
   t.after(() => browser.close());
   return browser;
