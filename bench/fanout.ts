@@ -40,6 +40,8 @@
 //      [--steady-deliveries 50000] [--steady-s 4] [--job-rate 10] [--job-s 8]
 //      [--burst-deliveries 200000] [--bursts 3] [--per-tick 1] [--client-procs 2]
 //      [--cpu-prof DIR] [--budget-s 600]
+// With --cpu-prof, each server writes a CPU profile of each phase to DIR/<shape>/<server>-<n>.cpuprofile
+// (the steady phase is 1, bursts follow); the profiler costs CPU, so such a run's figures are not for comparison.
 // Prints a table per shape and writes bench/results/fanout.json.
 
 import { loadavg } from 'node:os';

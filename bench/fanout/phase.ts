@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ChildHandle } from '../lib/ipc.js';
-import { processCpuMs } from '../lib/proc.js';
+import { processCpuMs, threadsCpuMs } from '../lib/proc.js';
 import { machineCpu, mergeHistograms, quantile, type MachineCpu } from '../lib/report.js';
 import type { PhaseStats } from './clients.js';
 import type { ProduceArgs, ProduceResult } from './shared.js';
@@ -18,6 +18,10 @@ export interface PhaseContext {
   nextSeq: number;
   /** Date.now() past which nothing waits any longer. */
   deadline: number;
+  /** Where the server writes a CPU profile of each phase (`<prefix>-<n>.cpuprofile`), or null. */
+  profilePrefix: string | null;
+  /** Phases run so far. */
+  phases: number;
 }
 
 export interface PhaseResult {
@@ -44,6 +48,8 @@ export interface PhaseResult {
   frameBytes: number;
   /** The server process over the phase: CPU time, its share of one core, and CPU time per delivery. */
   server: { cpuMs: number; cpuPercent: number; usPerDelivery: number };
+  /** The server's CPU time over the phase by thread: `main` (the event loop) and the others by name, in ms. */
+  serverThreadsMs: Record<string, number>;
   /** The client processes over the phase, summed, as % of one core. */
   clientCpuPercent: number;
   /** The whole machine over the phase (all cores = 100%): shows whether it was saturated. */
@@ -61,8 +67,10 @@ export async function runPhase(ctx: PhaseContext, produce: ProduceArgs): Promise
   const remaining = ctx.deadline - Date.now();
   if (remaining < 5000) throw new Error('the time budget is spent');
   await Promise.all(ctx.fleets.map((f) => f.request('arm', { from: ctx.nextSeq, count: produce.count })));
+  ctx.phases++;
+  if (ctx.profilePrefix !== null) await ctx.server.request('profile-start');
   const cpu = cpuOf(ctx);
-  const cpuBefore = { server: cpu.server(), clients: cpu.clients(), machine: machineCpu.read(), at: performance.now() };
+  const cpuBefore = { server: cpu.server(), threads: threadsCpuMs(ctx.server.pid), clients: cpu.clients(), machine: machineCpu.read(), at: performance.now() };
   const collecting = ctx.fleets.map((f) =>
     f.request<PhaseStats>('collect', { timeoutMs: Math.min(remaining, produce.count * produce.intervalMs + DRAIN_TIMEOUT_MS) }, remaining + 5000),
   );
@@ -71,12 +79,15 @@ export async function runPhase(ctx: PhaseContext, produce: ProduceArgs): Promise
   const wallMs = performance.now() - cpuBefore.at;
   const machine = machineCpu.since(cpuBefore.machine);
   const serverCpuMs = cpu.server() - cpuBefore.server;
+  const threadsAfter = threadsCpuMs(ctx.server.pid);
+  const serverThreadsMs = Object.fromEntries(Object.entries(threadsAfter).map(([name, ms]) => [name, Math.round(ms - (cpuBefore.threads[name] ?? 0))]));
   const clientCpuMs = cpu.clients() - cpuBefore.clients;
+  if (ctx.profilePrefix !== null) await ctx.server.request('profile-stop', { path: `${ctx.profilePrefix}-${ctx.phases}.cpuprofile` });
   const result = summarise(produce, produced, stats, serverCpuMs, wallMs);
   const clientCpuPercent = Math.round((clientCpuMs / wallMs) * 100);
   const busyPercent = (100 - machine.idle) * availableParallelism();
   const otherCpuPercent = Math.max(0, Math.round(busyPercent - result.server.cpuPercent - clientCpuPercent));
-  return { ...result, clientCpuPercent, machine, otherCpuPercent };
+  return { ...result, serverThreadsMs, clientCpuPercent, machine, otherCpuPercent };
 }
 
 /** Readers of the server's and the clients' CPU time so far, in ms. */
@@ -95,7 +106,7 @@ function summarise(
   stats: PhaseStats[],
   serverCpuMs: number,
   phaseMs: number,
-): Omit<PhaseResult, 'machine' | 'otherCpuPercent' | 'clientCpuPercent'> {
+): Omit<PhaseResult, 'machine' | 'otherCpuPercent' | 'clientCpuPercent' | 'serverThreadsMs'> {
   const sum = (key: keyof Omit<PhaseStats, 'latency'>): number => stats.reduce((n, s) => n + s[key], 0);
   const connections = sum('connections');
   const received = sum('received');

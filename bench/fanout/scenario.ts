@@ -3,6 +3,7 @@
 // against it. fanout.ts starts every server of a shape first, then takes turns between
 // them for each phase, so that a change in the machine's background load hits all alike.
 
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ChildHandle } from '../lib/ipc.js';
 import { raiseOpenFiles } from '../lib/proc.js';
@@ -40,7 +41,7 @@ export interface Settings {
   perTick: number;
   /** Date.now() past which nothing waits any longer. */
   deadline: number;
-  /** Write CPU profiles of every child under this directory; null for none. */
+  /** Write a CPU profile of each measured phase of each server under this directory; null for none. */
   cpuProfDir: string | null;
 }
 
@@ -99,21 +100,17 @@ export class ServerUnderTest {
       const [script, args] = this.kind.startsWith('bare')
         ? [here(`./${this.kind}-server.js`), []]
         : [here('./jobcast-server.js'), [this.kind === 'jobcast-uws' ? 'uws' : 'ws', this.s.store]];
-      this.server = ChildHandle.fork<ServerReady>(`${this.result.server} server`, script, args, {
-        execArgv: ['--expose-gc', ...this.profileArgs('server')],
-      });
+      this.server = ChildHandle.fork<ServerReady>(`${this.result.server} server`, script, args, { execArgv: ['--expose-gc'] });
       this.raiseLimit(this.server, this.shape.clients);
       const ready = await this.server.ready;
       if (ready.unavailable !== undefined) {
         this.result.skipped = ready.unavailable;
         return;
       }
-      this.fleets = Array.from({ length: this.s.clientProcs }, (_, i) =>
-        ChildHandle.fork(`${this.result.server} clients ${i + 1}`, here('./clients.js'), [], { execArgv: this.profileArgs(`clients-${i + 1}`) }),
-      );
+      this.fleets = Array.from({ length: this.s.clientProcs }, (_, i) => ChildHandle.fork(`${this.result.server} clients ${i + 1}`, here('./clients.js'), []));
       for (const fleet of this.fleets) this.raiseLimit(fleet, Math.ceil(this.shape.clients / this.s.clientProcs));
       await Promise.all(this.fleets.map((f) => f.ready));
-      this.ctx = { server: this.server, fleets: this.fleets, nextSeq: ready.nextSeq, deadline: this.s.deadline };
+      this.ctx = { server: this.server, fleets: this.fleets, nextSeq: ready.nextSeq, deadline: this.s.deadline, profilePrefix: this.profilePrefix(), phases: 0 };
     });
   }
 
@@ -185,10 +182,12 @@ export class ServerUnderTest {
     }
   }
 
-  /** With a profile directory, each child writes <dir>/<shape>/<server>-<child>/CPU.*.cpuprofile when it exits. */
-  private profileArgs(child: string): string[] {
-    if (this.s.cpuProfDir === null) return [];
-    return ['--cpu-prof', `--cpu-prof-dir=${this.s.cpuProfDir}/${this.shape.name}/${this.kind}-${child}`];
+  /** With a profile directory: `<dir>/<shape>/<server>`, each phase adding `-<n>.cpuprofile`. */
+  private profilePrefix(): string | null {
+    if (this.s.cpuProfDir === null) return null;
+    const dir = `${this.s.cpuProfDir}/${this.shape.name}`;
+    mkdirSync(dir, { recursive: true });
+    return `${dir}/${this.kind}`;
   }
 
   private async connectClients(): Promise<ConnectResult> {

@@ -2,6 +2,8 @@
 // has in common: the job they stream, the event payloads (so all put identical bytes on
 // the wire), the producer's pacing, and how memory is read. Runs inside the server children.
 
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { Handlers } from '../lib/ipc.js';
 
 /** The one job every client watches; 21 characters like a nanoid. */
@@ -64,11 +66,13 @@ export interface MemoryFigures {
 export type EmitOne = (seq: number) => Promise<void> | void;
 
 /**
- * The commands every server child answers: `mem`, `produce`. `emit` sends one event to
- * every subscriber; `connections` counts open sockets. (CPU is read from outside, /proc.)
+ * The commands every server child answers: `mem`, `produce`, `profile-start`,
+ * `profile-stop`. `emit` sends one event to every subscriber; `connections` counts open
+ * sockets. (CPU is read from outside, /proc.)
  */
 export function serverHandlers(emit: EmitOne, connections: () => number, startSeq: number): Handlers {
   let nextSeq = startSeq;
+  let profiler: Session | null = null;
   return {
     mem: (): MemoryFigures => {
       forceGc();
@@ -82,6 +86,23 @@ export function serverHandlers(emit: EmitOne, connections: () => number, startSe
         if (intervalMs > 0 || (i + 1) % perTick === 0 || i + 1 === count) await pace(firstSendAt, i + 1, intervalMs);
       }
       return { firstSendAt, lastSendAt: Date.now(), nextSeq };
+    },
+    // A CPU profile of one phase only (the V8 profiler through the inspector), rather than of
+    // the whole process with its connection handshakes.
+    'profile-start': async (): Promise<null> => {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      return null;
+    },
+    'profile-stop': async ({ path }: { path: string }): Promise<null> => {
+      if (profiler === null) throw new Error('no profile was started');
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(path, JSON.stringify(profile));
+      profiler.disconnect();
+      profiler = null;
+      return null;
     },
   };
 }

@@ -60,6 +60,13 @@ const latency = (l: { p50: number | null; p99: number | null; max: number | null
 const sumOf = (r: ScenarioResult, key: 'received' | 'expected' | 'gaps' | 'duplicates' | 'snapshots' | 'closed'): number =>
   [r.steady, ...r.bursts].reduce((n, p) => n + (p?.[key] ?? 0), 0);
 const show = (n: number | null | undefined): string => (n == null ? 'n/a' : n.toFixed(2));
+/** "main / rest" of a phase's server CPU by thread. */
+const threadSplit = (p: PhaseResult | null): string => {
+  if (p === null) return 'n/a';
+  const main = p.serverThreadsMs.main ?? 0;
+  const rest = Object.entries(p.serverThreadsMs).reduce((n, [name, ms]) => (name === 'main' ? n : n + ms), 0);
+  return `${main} / ${rest}`;
+};
 
 /** What a shape sends: "`*` x 5,000, steady 10 ev/s (50,000 deliveries/s) for 40 events; 3 bursts of 40". */
 export function describeShape(s: Shape): string {
@@ -81,6 +88,7 @@ export function formatShape({ shape, results }: ShapeReport): string {
     ['idle RSS / heapUsed per subscriber KiB', ...col((r) => `${kib(r.memory?.rssPerConnBytes)} / ${kib(r.memory?.heapPerConnBytes)}`)],
     ['steady: server CPU us per delivery', ...col((r) => r.steady?.server.usPerDelivery.toFixed(1) ?? 'n/a')],
     ['steady: server CPU % of one core', ...col((r) => r.steady?.server.cpuPercent ?? 'n/a')],
+    ['  of which event loop / other threads ms', ...col((r) => threadSplit(r.steady))],
     ['steady: latency p50 / p99 / max ms', ...col((r) => latency(r.steady?.latencyMs))],
     ['steady: clients / others CPU %', ...col((r) => (r.steady ? `${r.steady.clientCpuPercent} / ${r.steady.otherCpuPercent}` : 'n/a'))],
   ];

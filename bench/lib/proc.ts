@@ -4,7 +4,7 @@
 // measured the same way whatever it runs on.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of utime/stime (USER_HZ); 100 on every Linux this runs on, asked once. */
 const TICKS_PER_SECOND = ((): number => {
@@ -17,17 +17,44 @@ const TICKS_PER_SECOND = ((): number => {
 
 /** User + system CPU time of process `pid` so far, in ms (10 ms resolution); null when it cannot be read. */
 export function processCpuMs(pid: number): number | null {
+  return readStat(`/proc/${pid}/stat`)?.cpuMs ?? null;
+}
+
+/**
+ * CPU time so far of each kind of thread of process `pid`, in ms: `main` (the event loop),
+ * and the others by their name (`V8 DefaultWorke` are V8's GC and compiler helpers,
+ * `libuv-worker` the thread pool, `node` a worker thread...). Threads that ended are not counted.
+ */
+export function threadsCpuMs(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    const stat = readStat(`/proc/${pid}/task/${tid}/stat`);
+    if (stat === null) continue;
+    const name = Number(tid) === pid ? 'main' : stat.name;
+    out[name] = (out[name] ?? 0) + stat.cpuMs;
+  }
+  return out;
+}
+
+function readStat(path: string): { name: string; cpuMs: number } | null {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = readFileSync(path, 'utf8');
   } catch {
     return null;
   }
-  // Fields after the command name, which is in parentheses and may hold spaces: state is
-  // field 3, utime field 14, stime field 15 (proc(5)).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // The command name is in parentheses and may hold spaces; after it, state is field 3,
+  // utime field 14, stime field 15 (proc(5)).
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
-  return Number.isFinite(ticks) ? (ticks * 1000) / TICKS_PER_SECOND : null;
+  return Number.isFinite(ticks) ? { name: stat.slice(stat.indexOf('(') + 1, close), cpuMs: (ticks * 1000) / TICKS_PER_SECOND } : null;
 }
 
 /** The open-file limits (soft, hard) of process `pid`; null when they cannot be read. */
