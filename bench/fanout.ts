@@ -18,30 +18,34 @@
 // 1. RSS and heapUsed per idle subscriber: the server's memory after a forced GC (the
 //    child runs with --expose-gc), before and after connecting (jobcast: subscribed),
 //    divided by the connections.
-// 2. Steady phase: server CPU per delivery (utime + stime of the whole process from
-//    /proc/PID/stat over the phase, divided by the events delivered) and delivery latency
-//    (receipt time - the event's `ts`, Date.now() on both sides: 1 ms resolution).
+// 2. Steady phases (--steady-rounds, 3, of --steady-s, 3 s; job shapes --job-s, 6 s):
+//    server CPU per delivery (utime + stime of the whole process from /proc/PID/stat over
+//    the phase, divided by the events delivered) and delivery latency (receipt time - the
+//    event's `ts`, Date.now() on both sides: 1 ms resolution).
 // 3. Bursts (`all:` shapes): events emitted back to back, --per-tick (1) per turn of the
-//    server's event loop, --burst-deliveries (200,000) deliveries each. Deliveries per
-//    second = deliveries / (last receipt - first send), the median of --bursts (3): the
-//    most the server sustains. A burst queues at most ~45 KB per client, far below the
-//    slow-reader soft limit (1 MiB), so every client should get every event: the clients
-//    count gaps, duplicates and any snapshot sent in place of events.
+//    server's event loop, --burst-deliveries (200,000) deliveries each, --bursts (3) rounds.
+//    Deliveries per second = deliveries / (last receipt - first send): the most the server
+//    sustains. A burst queues at most ~45 KB per client, far below the slow-reader soft
+//    limit (1 MiB), so every client should get every event: the clients count gaps,
+//    duplicates and any snapshot sent in place of events.
+// Every figure is the median over a server's rounds, and the rounds take turns between the
+// servers (each round starting with the next one), so that a change in the machine's
+// background load hits every server alike and one unlucky round does not decide a figure.
 // Each shape starts fresh processes; every server connects first, then only one is busy
-// at a time, taking turns (each burst round starting with the next server), so that
-// background load on the machine hits every server alike. Ratios to bare ws are from
-// the same run. Each step has a timeout and the run a budget (--budget-s, 600 s): about
-// 4 minutes on a quiet machine; steps that would not fit are skipped and say so.
+// at a time. Ratios to bare ws are from the same run. Each step has a timeout and the run
+// a budget (--budget-s, 600 s): about 6 minutes on a quiet machine; rounds that would not
+// fit are skipped and say so.
 // Each process may need ~10,000 descriptors: the soft open-file limit of the children
 // is raised to the hard one where needed (prlimit).
 //
 // Run: npm run build && node dist/bench/fanout.js [--shapes all:1000,job:1000]
 //      [--servers bare-ws,bare-uws,jobcast-ws,jobcast-uws] [--store sqlite|memory]
-//      [--steady-deliveries 50000] [--steady-s 4] [--job-rate 10] [--job-s 8]
+//      [--steady-deliveries 50000] [--steady-s 3] [--steady-rounds 3] [--job-rate 10] [--job-s 6]
 //      [--burst-deliveries 200000] [--bursts 3] [--per-tick 1] [--client-procs 2]
 //      [--cpu-prof DIR] [--budget-s 600]
 // With --cpu-prof, each server writes a CPU profile of each phase to DIR/<shape>/<server>-<n>.cpuprofile
-// (the steady phase is 1, bursts follow); the profiler costs CPU, so such a run's figures are not for comparison.
+// (numbered in order: the steady rounds, then the bursts); the profiler costs CPU, so such a
+// run's figures are not for comparison.
 // Prints a table per shape and writes bench/results/fanout.json.
 
 import { loadavg } from 'node:os';
@@ -54,16 +58,28 @@ import { compact, formatShape, formatTargets, TARGETS, type ShapeReport } from '
 /** A burst of 200,000 deliveries takes 2-8 s here, depending on the server and the machine's other load. */
 const BURST_ESTIMATE_MS = 8_000;
 
-function readOptions() {
+/** The rates and counts shapes are built from (see the options). */
+interface Rates {
+  steadyDeliveries: number;
+  steadyMs: number;
+  steadyRounds: number;
+  jobRate: number;
+  jobMs: number;
+  burstDeliveries: number;
+  bursts: number;
+}
+
+function readOptions(): { settings: Settings; servers: ServerKind[]; shapes: Shape[]; rates: Rates } {
   const { values } = parseArgs({
     options: {
       shapes: { type: 'string', default: 'all:1000,all:5000,all:10000,job:1000' },
       servers: { type: 'string', default: SERVER_KINDS.join(',') },
       store: { type: 'string', default: 'sqlite' },
       'steady-deliveries': { type: 'string', default: '50000' },
-      'steady-s': { type: 'string', default: '4' },
+      'steady-s': { type: 'string', default: '3' },
+      'steady-rounds': { type: 'string', default: '3' },
       'job-rate': { type: 'string', default: '10' },
-      'job-s': { type: 'string', default: '8' },
+      'job-s': { type: 'string', default: '6' },
       'burst-deliveries': { type: 'string', default: '200000' },
       bursts: { type: 'string', default: '3' },
       'per-tick': { type: 'string', default: '1' },
@@ -87,9 +103,10 @@ function readOptions() {
     deadline: Date.now() + int('budget-s', 30) * 1000,
     cpuProfDir: values['cpu-prof'] ?? null,
   };
-  const rates = {
+  const rates: Rates = {
     steadyDeliveries: int('steady-deliveries', 1),
     steadyMs: int('steady-s', 1) * 1000,
+    steadyRounds: int('steady-rounds', 1),
     jobRate: int('job-rate', 1),
     jobMs: int('job-s', 1) * 1000,
     burstDeliveries: int('burst-deliveries', 1),
@@ -100,7 +117,7 @@ function readOptions() {
 }
 
 /** `all:5000` or `job:1000`, with the rates of the run. */
-function parseShape(spec: string, r: { steadyDeliveries: number; steadyMs: number; jobRate: number; jobMs: number; burstDeliveries: number; bursts: number }): Shape {
+function parseShape(spec: string, r: Rates): Shape {
   const match = /^(all|job):(\d+)$/.exec(spec);
   if (match === null) throw new Error(`--shapes takes a list like all:1000,job:1000; got '${spec}'`);
   const watch = match[1] as 'all' | 'job';
@@ -114,6 +131,7 @@ function parseShape(spec: string, r: { steadyDeliveries: number; steadyMs: numbe
     clients,
     steadyIntervalMs: intervalMs,
     steadyEvents: Math.max(1, Math.round(steadyMs / intervalMs)),
+    steadyRounds: r.steadyRounds,
     burstEvents: Math.max(1, Math.round(r.burstDeliveries / clients)),
     bursts: watch === 'all' ? r.bursts : 0,
   };
@@ -174,20 +192,36 @@ async function runShape(units: ServerUnderTest[], shape: Shape, settings: Settin
   };
   for (const u of units) await step(`${u.result.server}: started`, () => u.start());
   for (const u of units.filter((u) => u.isOk)) await step(`${u.result.server}: connected ${shape.clients}`, () => u.connect());
-  for (const u of units.filter((u) => u.isOk)) await step(`${u.result.server}: steady`, () => u.steady());
-  for (let round = 0; round < shape.bursts; round++) {
-    // A round is skipped whole when it may not fit, so that every server keeps the same number of bursts.
-    if (Date.now() + BURST_ESTIMATE_MS * units.length > settings.deadline) {
-      console.error(`  skipping burst rounds ${round + 1}..${shape.bursts}: the time budget is nearly spent`);
-      break;
+  const steadyMs = shape.steadyEvents * shape.steadyIntervalMs + 2000;
+  await inRounds(units, 'steady', shape.steadyRounds, steadyMs, settings, step, (u) => u.steady());
+  await inRounds(units, 'burst', shape.bursts, BURST_ESTIMATE_MS, settings, step, (u) => u.burst());
+  for (const u of units.filter((u) => u.result.skipped !== undefined)) console.log(`  ${u.result.server}: skipped: ${u.result.skipped}`);
+  for (const u of units.filter((u) => u.result.error !== undefined)) console.error(`  ${u.result.server}: FAILED: ${u.result.error}`);
+}
+
+/**
+ * Runs `rounds` rounds of a phase, every server once per round, each round starting with the
+ * next server. A round is skipped whole when it may not fit, so every server keeps the same count.
+ */
+async function inRounds(
+  units: ServerUnderTest[],
+  what: string,
+  rounds: number,
+  estimateMs: number,
+  settings: Settings,
+  step: (what: string, run: () => Promise<void>) => Promise<void>,
+  run: (u: ServerUnderTest) => Promise<void>,
+): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    if (Date.now() + estimateMs * units.length > settings.deadline) {
+      console.error(`  skipping ${what} rounds ${round + 1}..${rounds}: the time budget is nearly spent`);
+      return;
     }
     for (let i = 0; i < units.length; i++) {
       const u = units[(round + i) % units.length]!;
-      if (u.isOk) await step(`${u.result.server}: burst ${round + 1}`, () => u.burst());
+      if (u.isOk) await step(`${u.result.server}: ${what} ${round + 1}`, () => run(u));
     }
   }
-  for (const u of units.filter((u) => u.result.skipped !== undefined)) console.log(`  ${u.result.server}: skipped: ${u.result.skipped}`);
-  for (const u of units.filter((u) => u.result.error !== undefined)) console.error(`  ${u.result.server}: FAILED: ${u.result.error}`);
 }
 
 /** Share of the machine's CPU busy over one second while this benchmark does nothing. */

@@ -7,7 +7,6 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ChildHandle } from '../lib/ipc.js';
 import { raiseOpenFiles } from '../lib/proc.js';
-import { mergeHistograms, quantile } from '../lib/report.js';
 import type { ConnectResult } from './clients.js';
 import { runPhase, type PhaseContext, type PhaseResult } from './phase.js';
 import type { MemoryFigures, ProduceArgs, ServerReady } from './shared.js';
@@ -25,9 +24,10 @@ export interface Shape {
   name: string;
   watch: Watch;
   clients: number;
-  /** The steady phase: this many events, one every `steadyIntervalMs`. */
+  /** Steady phases of this many events, one every `steadyIntervalMs`, `steadyRounds` per server. */
   steadyEvents: number;
   steadyIntervalMs: number;
+  steadyRounds: number;
   /** Back-to-back bursts of `burstEvents` events, `bursts` per server (0: none). */
   burstEvents: number;
   bursts: number;
@@ -45,14 +45,24 @@ export interface Settings {
   cpuProfDir: string | null;
 }
 
-/** The bursts of one server taken together: the median rate, the merged latencies. */
-export interface BurstSummary {
+/**
+ * The rounds of one kind of phase of one server taken together, each figure the median
+ * over the rounds: one round that the machine's other load slowed down does not decide it.
+ */
+export interface RoundsSummary {
+  rounds: number;
   deliveredPerSec: number;
   deliveredPerSecAll: number[];
+  /** Medians of each round's p50 and p99; the largest latency of all rounds. */
   latencyMs: { p50: number | null; p99: number | null; max: number | null };
+  p99All: Array<number | null>;
   serverCpuPercent: number;
-  /** Server CPU time per delivery (median): less sensitive to the machine's other load than the rate. */
+  /** Server CPU time per delivery: less sensitive to the machine's other load than the rate. */
   serverUsPerDelivery: number;
+  usPerDeliveryAll: number[];
+  /** The server's CPU time on its event loop and on its other threads, summed over the rounds, in ms. */
+  eventLoopMs: number;
+  otherThreadsMs: number;
   clientCpuPercent: number;
   otherCpuPercent: number;
 }
@@ -65,9 +75,10 @@ export interface ScenarioResult {
   connections: number;
   connectMs: number;
   memory: { before: MemoryFigures; after: MemoryFigures; rssPerConnBytes: number; heapPerConnBytes: number } | null;
-  steady: PhaseResult | null;
+  steadyRounds: PhaseResult[];
+  steady: RoundsSummary | null;
   bursts: PhaseResult[];
-  burst: BurstSummary | null;
+  burst: RoundsSummary | null;
   error?: string;
 }
 
@@ -86,7 +97,7 @@ export class ServerUnderTest {
     private readonly shape: Shape,
     private readonly s: Settings,
   ) {
-    this.result = { server: LABELS[kind], kind, connections: 0, connectMs: 0, memory: null, steady: null, bursts: [], burst: null };
+    this.result = { server: LABELS[kind], kind, connections: 0, connectMs: 0, memory: null, steadyRounds: [], steady: null, bursts: [], burst: null };
   }
 
   /** True while it has neither failed nor been skipped. */
@@ -134,14 +145,15 @@ export class ServerUnderTest {
 
   async steady(): Promise<void> {
     await this.guard(async () => {
-      this.result.steady = await this.phase({ count: this.shape.steadyEvents, intervalMs: this.shape.steadyIntervalMs });
+      this.result.steadyRounds.push(await this.phase({ count: this.shape.steadyEvents, intervalMs: this.shape.steadyIntervalMs }));
+      this.result.steady = summariseRounds(this.result.steadyRounds);
     });
   }
 
   async burst(): Promise<void> {
     await this.guard(async () => {
       this.result.bursts.push(await this.phase({ count: this.shape.burstEvents, intervalMs: 0, perTick: this.s.perTick }));
-      this.result.burst = summariseBursts(this.result.bursts);
+      this.result.burst = summariseRounds(this.result.bursts);
     });
   }
 
@@ -211,16 +223,23 @@ export class ServerUnderTest {
   }
 }
 
-function summariseBursts(bursts: PhaseResult[]): BurstSummary {
-  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
-  const latency = mergeHistograms(bursts.map((b) => [...b.histogram]));
+function summariseRounds(rounds: PhaseResult[]): RoundsSummary {
+  const median = <T extends number | null>(values: T[]): T => [...values].sort((a, b) => (a ?? 0) - (b ?? 0))[Math.floor((values.length - 1) / 2)]!;
+  const maxOf = rounds.map((r) => r.latencyMs.max).filter((n): n is number => n !== null);
+  const threads = (isMain: boolean): number =>
+    rounds.reduce((sum, r) => sum + Object.entries(r.serverThreadsMs).reduce((n, [name, ms]) => ((name === 'main') === isMain ? n + ms : n), 0), 0);
   return {
-    deliveredPerSec: median(bursts.map((b) => b.deliveredPerSec)),
-    deliveredPerSecAll: bursts.map((b) => b.deliveredPerSec),
-    latencyMs: { p50: quantile(latency, 0.5), p99: quantile(latency, 0.99), max: quantile(latency, 1) },
-    serverCpuPercent: median(bursts.map((b) => b.server.cpuPercent)),
-    serverUsPerDelivery: median(bursts.map((b) => b.server.usPerDelivery)),
-    clientCpuPercent: median(bursts.map((b) => b.clientCpuPercent)),
-    otherCpuPercent: median(bursts.map((b) => b.otherCpuPercent)),
+    rounds: rounds.length,
+    deliveredPerSec: median(rounds.map((r) => r.deliveredPerSec)),
+    deliveredPerSecAll: rounds.map((r) => r.deliveredPerSec),
+    latencyMs: { p50: median(rounds.map((r) => r.latencyMs.p50)), p99: median(rounds.map((r) => r.latencyMs.p99)), max: maxOf.length === 0 ? null : Math.max(...maxOf) },
+    p99All: rounds.map((r) => r.latencyMs.p99),
+    serverCpuPercent: median(rounds.map((r) => r.server.cpuPercent)),
+    serverUsPerDelivery: median(rounds.map((r) => r.server.usPerDelivery)),
+    usPerDeliveryAll: rounds.map((r) => r.server.usPerDelivery),
+    eventLoopMs: threads(true),
+    otherThreadsMs: threads(false),
+    clientCpuPercent: median(rounds.map((r) => r.clientCpuPercent)),
+    otherCpuPercent: median(rounds.map((r) => r.otherCpuPercent)),
   };
 }

@@ -4,7 +4,7 @@
 
 import { formatTable, thousands } from '../lib/report.js';
 import type { PhaseResult } from './phase.js';
-import type { ScenarioResult, Shape } from './scenario.js';
+import type { RoundsSummary, ScenarioResult, Shape } from './scenario.js';
 
 /**
  * Targets, as ratios to bare `ws` in the same run. jobcast ws: CPU per delivery and p99
@@ -44,7 +44,7 @@ export function ratiosOf(results: ScenarioResult[]): Record<string, Ratios> {
   const out: Record<string, Ratios> = {};
   for (const r of results.filter((r) => r !== bare && r.error === undefined && r.skipped === undefined)) {
     out[r.server] = {
-      steadyCpu: ratio(r.steady?.server.usPerDelivery, bare?.steady?.server.usPerDelivery),
+      steadyCpu: ratio(r.steady?.serverUsPerDelivery, bare?.steady?.serverUsPerDelivery),
       steadyP99: ratio(r.steady?.latencyMs.p99, bare?.steady?.latencyMs.p99),
       burstCpu: ratio(r.burst?.serverUsPerDelivery, bare?.burst?.serverUsPerDelivery),
       burstRate: ratio(r.burst?.deliveredPerSec, bare?.burst?.deliveredPerSec),
@@ -58,22 +58,22 @@ const kib = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' 
 const latency = (l: { p50: number | null; p99: number | null; max: number | null } | undefined): string =>
   l === undefined ? 'n/a' : `${l.p50} / ${l.p99} / ${l.max}`;
 const sumOf = (r: ScenarioResult, key: 'received' | 'expected' | 'gaps' | 'duplicates' | 'snapshots' | 'closed'): number =>
-  [r.steady, ...r.bursts].reduce((n, p) => n + (p?.[key] ?? 0), 0);
+  [...r.steadyRounds, ...r.bursts].reduce((n, p) => n + p[key], 0);
 const show = (n: number | null | undefined): string => (n == null ? 'n/a' : n.toFixed(2));
-/** "main / rest" of a phase's server CPU by thread. */
-const threadSplit = (p: PhaseResult | null): string => {
-  if (p === null) return 'n/a';
-  const main = p.serverThreadsMs.main ?? 0;
-  const rest = Object.entries(p.serverThreadsMs).reduce((n, [name, ms]) => (name === 'main' ? n : n + ms), 0);
-  return `${main} / ${rest}`;
-};
+/** The server's CPU on its event loop / on its other threads, over all rounds. */
+const threadSplit = (r: RoundsSummary | null): string => (r === null ? 'n/a' : `${r.eventLoopMs} / ${r.otherThreadsMs}`);
+/** Each round's figure, for the spread. */
+const each = (values: Array<number | null> | undefined, digits = 0): string => values?.map((n) => (n === null ? 'n/a' : n.toFixed(digits))).join(' ') ?? 'n/a';
 
 /** What a shape sends: "`*` x 5,000, steady 10 ev/s (50,000 deliveries/s) for 40 events; 3 bursts of 40". */
 export function describeShape(s: Shape): string {
   const perSec = 1000 / s.steadyIntervalMs;
   const watch = s.watch === 'all' ? '`*`' : 'one job';
   const bursts = s.bursts === 0 ? 'no bursts' : `${s.bursts} bursts of ${s.burstEvents} events back to back`;
-  return `${thousands(s.clients)} subscribers of ${watch}; steady ${perSec} events/s (${thousands(perSec * s.clients)} deliveries/s) for ${s.steadyEvents} events; ${bursts}`;
+  return (
+    `${thousands(s.clients)} subscribers of ${watch}; ${s.steadyRounds} steady rounds of ${s.steadyEvents} events at ${perSec} events/s ` +
+    `(${thousands(perSec * s.clients)} deliveries/s); ${bursts}; figures are medians over the rounds`
+  );
 }
 
 /** One shape's table and its ratio lines, for stdout. */
@@ -86,15 +86,17 @@ export function formatShape({ shape, results }: ShapeReport): string {
     ['', ...col((r) => r.server)],
     ['subscribers connected', ...col((r) => r.connections)],
     ['idle RSS / heapUsed per subscriber KiB', ...col((r) => `${kib(r.memory?.rssPerConnBytes)} / ${kib(r.memory?.heapPerConnBytes)}`)],
-    ['steady: server CPU us per delivery', ...col((r) => r.steady?.server.usPerDelivery.toFixed(1) ?? 'n/a')],
-    ['steady: server CPU % of one core', ...col((r) => r.steady?.server.cpuPercent ?? 'n/a')],
-    ['  of which event loop / other threads ms', ...col((r) => threadSplit(r.steady))],
+    ['steady: server CPU us per delivery', ...col((r) => r.steady?.serverUsPerDelivery.toFixed(1) ?? 'n/a')],
+    ['  each round', ...col((r) => each(r.steady?.usPerDeliveryAll, 1))],
+    ['steady: server CPU % of one core', ...col((r) => r.steady?.serverCpuPercent ?? 'n/a')],
+    ['  event loop / other threads, ms', ...col((r) => threadSplit(r.steady))],
     ['steady: latency p50 / p99 / max ms', ...col((r) => latency(r.steady?.latencyMs))],
+    ['  p99 of each round', ...col((r) => each(r.steady?.p99All))],
     ['steady: clients / others CPU %', ...col((r) => (r.steady ? `${r.steady.clientCpuPercent} / ${r.steady.otherCpuPercent}` : 'n/a'))],
   ];
   if (shape.bursts > 0) {
     rows.push(
-      ['burst: deliveries/s (median)', ...col((r) => thousands(r.burst?.deliveredPerSec ?? 0))],
+      ['burst: deliveries/s', ...col((r) => thousands(r.burst?.deliveredPerSec ?? 0))],
       ['  each burst, k/s', ...col((r) => r.burst?.deliveredPerSecAll.map((n) => Math.round(n / 1000)).join(' ') ?? 'n/a')],
       ['burst: server CPU us per delivery', ...col((r) => r.burst?.serverUsPerDelivery.toFixed(1) ?? 'n/a')],
       ['burst: latency p50 / p99 / max ms', ...col((r) => latency(r.burst?.latencyMs))],
@@ -148,10 +150,10 @@ export function formatTargets(reports: ShapeReport[]): string {
 
 /** The results without the latency histograms, for bench/results/fanout.json. */
 export function compact(reports: ShapeReport[]): unknown[] {
-  const phase = (p: PhaseResult | null) => (p === null ? null : { ...p, histogram: undefined });
+  const phase = (p: PhaseResult) => ({ ...p, histogram: undefined });
   return reports.map(({ shape, results }) => ({
     shape,
     ratios: ratiosOf(results),
-    results: results.map((r) => ({ ...r, steady: phase(r.steady), bursts: r.bursts.map(phase) })),
+    results: results.map((r) => ({ ...r, steadyRounds: r.steadyRounds.map(phase), bursts: r.bursts.map(phase) })),
   }));
 }
