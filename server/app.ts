@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { openBackend, type Backend } from './backend.js';
 import { ConfigError, type Config } from './config.js';
+import { loadUws } from './engines/uws/load-uws.js';
 import { JobcastError, misdirectedRequest } from './errors.js';
 import { createTokenCheck } from './http/auth.js';
 import { answerClientErrors } from './http/client-errors.js';
@@ -81,7 +82,12 @@ interface JobParts {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   if (config.engine === 'uws') {
-    throw new ConfigError('--engine uws is not available in this build; use --engine ws (the default)');
+    const uws = await loadUws();
+    throw new ConfigError(
+      uws.ok
+        ? '--engine uws is not available in this build; use --engine ws (the default)'
+        : `--engine uws needs the native uWebSockets.js, and ${uws.reason}; use --engine ws (the default)`,
+    );
   }
   const registry = await loadProcessorRegistry(config.processorDir);
   if (!registry.has(config.processor)) {
