@@ -1,6 +1,6 @@
 // GET /jobs/{id}/events (SPEC 3.4) over real sockets: the snapshot first, ids and names,
-// resume with Last-Event-ID or ?since=, 204 for a client that has everything, errors,
-// position messages, and a reader that stalls.
+// resume with Last-Event-ID or ?since=, 204 for a client that has everything, the snapshot
+// for an id past the job's seq, errors, position messages, and a reader that stalls.
 
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -104,12 +104,33 @@ test('Last-Event-ID older than the log gives the snapshot first; at the final se
   assert.deepEqual(fold(old).snapshot, final);
   const covered = await new SseReader(await openEvents(server.url, id, { 'last-event-id': '8' })).rest();
   assert.deepEqual(covered.map((m) => m.id), ['9', '10', '11']);
-  for (const since of ['11', '40']) {
-    const res = await openEvents(server.url, id, { 'last-event-id': since });
-    assert.equal(res.status, 204, `Last-Event-ID ${since}`);
-    assert.equal(await res.text(), '');
-  }
+  const res = await openEvents(server.url, id, { 'last-event-id': '11' });
+  assert.equal(res.status, 204, 'Last-Event-ID of the final event');
+  assert.equal(await res.text(), '');
   assert.equal((await openEvents(server.url, id, {}, '?since=11')).status, 204);
+});
+
+test('Last-Event-ID past the job\'s seq gets the snapshot: then the end for a finished job, live events for a running one', { timeout: 60_000 }, async (t) => {
+  const server = await startTestServer(t);
+  const done = await createSyntheticJob(server.service);
+  const final = await finishSyntheticJob(server.service, done);
+  for (const [headers, query] of [[{ 'last-event-id': String(final.seq + 1) }, ''], [{ 'last-event-id': '40' }, ''], [{}, `?since=${final.seq + 7}`]] as const) {
+    const res = await openEvents(server.url, done, headers, query);
+    assert.equal(res.status, 200, JSON.stringify([headers, query]));
+    const messages = await new SseReader(res).rest();
+    assert.deepEqual(messages.map((m) => [m.event, m.id]), [['snapshot', String(final.seq)]], 'the snapshot, then the stream ends');
+    assert.deepEqual(fold(messages).snapshot, final);
+  }
+  const running = await createSyntheticJob(server.service);
+  await appendProgress(server.service, running, 10);
+  const reader = new SseReader(await openEvents(server.url, running, { 'last-event-id': '99' }));
+  const first = (await reader.next())!;
+  assert.deepEqual([first.event, first.id], ['snapshot', '4']);
+  await appendProgress(server.service, running, 20);
+  const last = await finishSyntheticJob(server.service, running);
+  const rest = await reader.rest();
+  assert.deepEqual(rest.map((m) => m.id), ['5', '6', '7']);
+  assert.deepEqual(fold([first, ...rest]).snapshot, last);
 });
 
 test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { timeout: 60_000 }, async (t) => {
