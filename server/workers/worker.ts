@@ -13,7 +13,7 @@ import type { ProcessorFile } from './pool-types.js';
 
 /** The `ctx` a processor receives (SPEC 4). */
 export interface ProcessorContext {
-  /** Reports progress in any unit; throttled to --progress-interval before it leaves the thread. */
+  /** Reports progress in any unit; throttled to --progress-interval (on the events' `ts`) before it leaves the thread. */
   progress(done: number, total?: number | null): void;
   /** Aborted when the job is cancelled, the server shuts down or --file-timeout passes. */
   readonly signal: AbortSignal;
@@ -116,14 +116,27 @@ interface ProgressReporter {
  * At most one message per `intervalMs`: the first value goes out at once, later ones
  * wait for the interval and only the latest survives (trailing). A value superseded
  * before its turn is never sent.
+ *
+ * This is the one throttle of progress (SPEC 3.2: "throttled where it is produced"), and
+ * it stamps each message with the `ts` its event will carry. The spacing is promised on
+ * the events' `ts`: stamping on the main thread instead, when the message is read, would
+ * let a busy main loop read two messages back to back and give them `ts` closer than the
+ * interval. Date.now() is the clock of every other `ts` (same process, same clock), and
+ * whole milliseconds, so the check below is exactly the one a client can make.
  */
 function createProgressReporter(port: MessagePort, intervalMs: number): ProgressReporter {
-  let lastSentAt = -Infinity;
-  let pending: WorkerMessage | null = null;
+  let lastTs = -Infinity;
+  let pending: { done: number; total: number | null } | null = null;
   let timer: NodeJS.Timeout | null = null;
-  const send = (message: WorkerMessage): void => {
-    lastSentAt = performance.now();
-    post(port, message);
+  /** Ms until the next message may go out; 0 when it may go now. */
+  const waitMs = (now: number): number => {
+    const sinceLastMs = now - lastTs;
+    // A wall clock set back would otherwise hold progress until it catches up.
+    return sinceLastMs >= intervalMs || sinceLastMs < 0 ? 0 : intervalMs - sinceLastMs;
+  };
+  const send = (value: { done: number; total: number | null }, ts: number): void => {
+    lastTs = ts;
+    post(port, { type: 'progress', done: value.done, total: value.total, ts });
   };
   const cancelTimer = (): void => {
     if (timer !== null) clearTimeout(timer);
@@ -132,24 +145,32 @@ function createProgressReporter(port: MessagePort, intervalMs: number): Progress
   const timerOnFire = (): void => {
     timer = null;
     if (pending === null) return;
-    const message = pending;
+    const now = Date.now();
+    const leftMs = waitMs(now);
+    // Timers run on the loop's cached clock, which may lag Date.now() at the time the timer
+    // was set: it can fire a little early by Date.now(). Then it waits out the rest.
+    if (leftMs > 0) {
+      timer = setTimeout(timerOnFire, leftMs);
+      return;
+    }
+    const value = pending;
     pending = null;
-    send(message);
+    send(value, now);
   };
   return {
     report(done, total) {
-      const message: WorkerMessage = { type: 'progress', done, total };
-      const waitMs = lastSentAt + intervalMs - performance.now();
-      if (waitMs <= 0) {
+      const now = Date.now();
+      const leftMs = waitMs(now);
+      if (leftMs === 0) {
         // Also the path for synchronous CPU-bound processors, whose timers cannot fire
         // until they yield: their progress still goes out once per interval.
         cancelTimer();
         pending = null;
-        send(message);
+        send({ done, total }, now);
         return;
       }
-      pending = message;
-      timer ??= setTimeout(timerOnFire, waitMs);
+      pending = { done, total };
+      timer ??= setTimeout(timerOnFire, leftMs);
     },
     end() {
       pending = null;
