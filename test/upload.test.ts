@@ -445,6 +445,10 @@ test('UTF-8 and path-like filenames are kept as data, cleaned, and never used as
     { sent: file('/abs/..', 'x'), expected: '/abs/..' },
     { sent: file('..', 'x'), expected: '..' },
     { sent: file('tab\there', 'x'), expected: 'tabhere' },
+    // Raw in the part header, as browsers send them: the header is read, the name cleaned.
+    { sent: file('nul\u0000byte.txt', 'x'), expected: 'nulbyte.txt' },
+    { sent: file('ctl\u0001\u0007\u001b[31mred\u001b[0m\u007f.txt', 'x'), expected: 'ctl[31mred[0m.txt' },
+    { sent: file(`all${times(32, (i) => String.fromCharCode(i)).filter((c) => c !== '\r' && c !== '\n').join('')}\u007f.bin`, 'x'), expected: 'all.bin' },
     { sent: { name: 'file', disposition: `name="file"; filename*=UTF-8''a%00b%01c%0A%0Dd%1Fe%7Ff%C2%85.txt`, data: 'x' }, expected: 'abcdef\u0085.txt' },
     { sent: file('é'.repeat(150), 'x'), expected: 'é'.repeat(127) },
     { sent: file('a' + '😀'.repeat(75), 'x'), expected: 'a' + '😀'.repeat(63) },
