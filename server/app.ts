@@ -48,6 +48,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Slow-reader limits of the hub (defaults: 1 MiB soft, 8 MiB hard, 30 s behind). */
   hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs'>;
+  /** How long a WebSocket closed with 1013 has to read its close frame before it is cut (default 10 s). */
+  slowCloseTimeoutMs?: number;
 }
 
 /** Starts a server; rejects with ConfigError for settings that cannot work (a missing --processor-dir, say). */
@@ -131,6 +133,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     maxMessageSize: config.maxMessageSize,
     heartbeatMs: config.heartbeatMs,
+    slowCloseTimeoutMs: options.slowCloseTimeoutMs,
     allowedOrigins: config.allowedOrigins,
     hasToken: token.hasToken,
     isAuthorized: token.isAuthorized,

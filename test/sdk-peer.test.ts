@@ -1,7 +1,7 @@
 // The client SDK's defences, against a scripted peer on a real socket (the real
 // server never sends these): malformed frames are ignored, duplicates are not applied,
-// a gap or an unfoldable event resubscribes, a silent connection is replaced, a 1013
-// close is resumed from, the `*` view folds unknown jobs by the SPEC's rules, and a
+// a gap or an unfoldable event resubscribes, a silent connection is replaced, a 1013,
+// 1001 or 1006 close is resumed from, the `*` view folds unknown jobs by the SPEC's rules, and a
 // socket that never opens is given up on.
 
 import assert from 'node:assert/strict';
@@ -101,7 +101,7 @@ test('pings: an answered ping keeps the socket, a connection that answers nothin
   assert.deepEqual(seen.last![0], snapshotAt(5));
 });
 
-test('any close is reconnected: 1013 from a slow-reader policy, 1001 from a shutdown', async (t) => {
+test('any close is reconnected: 1013 from a slow-reader policy, 1001 from a shutdown, 1006 from a cut', async (t) => {
   const peer = await startScriptedPeer(t);
   const { client, states } = openClient(t, { url: peer.url });
   const seen = new Trace<Seen>();
@@ -110,8 +110,11 @@ test('any close is reconnected: 1013 from a slow-reader policy, 1001 from a shut
   peer.send(0, { type: 'snapshot', job: snapshotAt(2) });
   peer.send(0, { type: 'subscribed', job: ID, seq: 2, mode: 'snapshot' });
 
-  for (const [index, code] of [[0, 1013], [1, 1001]] as const) {
-    peer.connections[index]!.close(code, 'bye');
+  for (const [index, code] of [[0, 1013], [1, 1001], [2, 1006]] as const) {
+    // 1006 is no code a server sends: the client sees it when the socket ends without a
+    // close frame, as after the server cuts a reader that did not take its 1013 (SPEC 3.3).
+    if (code === 1006) peer.connections[index]!.terminate();
+    else peer.connections[index]!.close(code, 'bye');
     await peer.received.until(`subscribe since ${index + 2} after ${code}`, (r) => r.connection === index + 1 && isSubscribe(index + 2)(r));
     peer.send(index + 1, events[index + 2]!);
     peer.send(index + 1, { type: 'subscribed', job: ID, seq: index + 3, mode: 'resume' });
@@ -123,8 +126,10 @@ test('any close is reconnected: 1013 from a slow-reader policy, 1001 from a shut
     'live resumed',
     'reconnecting',
     'live resumed',
+    'reconnecting',
+    'live resumed',
   ]);
-  assert.deepEqual(seen.last![0], snapshotAt(4));
+  assert.deepEqual(seen.last![0], snapshotAt(5));
 });
 
 test('watchAll folds by the SPEC rules: job.queued creates, later events of an unknown job wait for its snapshot, a gap re-reads `*`', async (t) => {

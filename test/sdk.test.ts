@@ -10,6 +10,8 @@ import { isFinalStatus } from '../server/protocol/types.js';
 import { createJob, getJob, uploadFiles } from './helpers/http.js';
 import { openClient, trackedWebSocket, Trace, type TrackedSockets } from './helpers/sdk-trace.js';
 import { startTestServer } from './helpers/server.js';
+import { appendProgress, createSyntheticJob, finishSyntheticJob, yieldToIo } from './helpers/synthetic-job.js';
+import { waitFor } from './helpers/ws-client.js';
 
 type Seen = [Snapshot | null, WatchInfo];
 
@@ -125,7 +127,9 @@ test('the SDK reconnects by itself after the server restarts on the same port an
   await seen.until('the first file to finish', ([s]) => s?.files[0]!.status === 'done');
 
   const beforeRestart = states.values.length;
+  const firstClosed = new Promise<number>((resolve) => tracked.sockets[0]!.once('close', resolve));
   await a.close(); // graceful: the running file finishes, the rest of the job is requeued, sockets close with 1001
+  assert.equal(await firstClosed, 1001);
   const down = await states.until('reconnecting', ([state]) => state === 'reconnecting', { from: beforeRestart });
   assert.ok(down[1].attempt >= 1);
   assert.equal(seen.last![0]!.status, 'queued', 'job.requeued arrived before the socket closed');
@@ -179,6 +183,45 @@ test('a dropped connection (socket cut without a close handshake) resumes with s
   assertEachEventAppliedOnce(seen.values);
   assertNoEventSentTwice(tracked, job.id);
 });
+
+for (const [code, slowCloseTimeoutMs] of [[1013, 3_600_000], [1006, 100]] as const) {
+  const how = code === 1013 ? 'closed with 1013 (it reads the close frame)' : 'cut, since it did not read its 1013 in time (it sees 1006)';
+  test(`the SDK as a slow reader, ${how}: it resumes with since and converges`, { timeout: 120_000 }, async (t) => {
+    const hubLimits = { softLimitBytes: 64 * 1024, hardLimitBytes: 512 * 1024 * 1024, maxBehindMs: 300 };
+    const server = await startTestServer(t, {}, { hubLimits, slowCloseTimeoutMs });
+    const id = await createSyntheticJob(server.service);
+    const tracked = trackedWebSocket();
+    // No ping of its own while the test holds its socket: only the server closes it.
+    const { client, states } = openClient(t, { url: server.url, WebSocket: tracked.WebSocket, pingIntervalMs: 3_600_000 });
+    const seen = new Trace<Seen>();
+    client.watch(id, (snapshot, info) => seen.push([snapshot, info]));
+    await states.until('live', ([state]) => state === 'live');
+    const first = tracked.sockets[0]!;
+    const firstClosed = new Promise<number>((resolve) => first.once('close', resolve));
+    first.pause();
+    let appended = 0;
+    while (server.hub.stats().behind === 0) {
+      assert.ok(++appended < 5000, 'the stalled SDK falls behind');
+      await appendProgress(server.service, id, appended, 1_000_000, 16 * 1024);
+      await yieldToIo();
+    }
+    // Closed (it leaves the behind set); for the cut, also gone from the hub: its socket closed unread.
+    await waitFor(() => server.hub.stats().behind === 0 && (code === 1013 || server.hub.size === 0), 'the server to close it');
+    const beforeClose = states.values.length;
+    first.resume();
+    assert.equal(await firstClosed, code);
+    const live = await states.until('live again', ([state]) => state === 'live', { from: beforeClose });
+    assert.equal(live[1].resumed, true);
+    assert.deepEqual(states.values.slice(beforeClose).map(([state]) => state).slice(0, 1), ['reconnecting']);
+    for (let i = 1; i <= 3; i++) await appendProgress(server.service, id, 900_000 + i);
+    const final = await finishSyntheticJob(server.service, id);
+    await seen.until('the job to end', isFinal);
+    assert.deepEqual(seen.last![0], final);
+    assertEachEventAppliedOnce(seen.values);
+    const second = tracked.frames.filter((f) => f.socket === 1).map((f) => f.message);
+    assert.ok(second.some((m) => m.type === 'subscribed' && m.mode === 'resume'), 'the new socket resumed from the log');
+  });
+}
 
 test('an unknown job gives onState(null, {error: job_not_found}) and ends that watch; the connection still goes live', async (t) => {
   const server = await startTestServer(t);

@@ -1,12 +1,13 @@
 // Slow readers (SPEC 3.3, 7 "slow consumers"; STYLE "three traps" #1) over real sockets:
 // a stalled client costs the server a bounded buffer, never delays the others, gets a
-// fresh snapshot when it reads again, and is closed with 1013 past the limits.
+// fresh snapshot when it reads again, and is closed with 1013 past the limits; one that
+// does not read that close frame in time is cut (1006). Either way it resumes with since.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob, yieldToIo } from './helpers/synthetic-job.js';
-import { checkExactlyOnce, connectWs, waitFor } from './helpers/ws-client.js';
+import { checkExactlyOnce, connectWs, waitFor, type WsClient } from './helpers/ws-client.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -116,9 +117,8 @@ test('a resume of a long log into a stalled client stops at the soft limit; the 
   assert.deepEqual(view.duplicates, []);
 });
 
-test('stalled past maxBehindMs: closed with 1013, and resuming with since loses nothing', { timeout: 60_000 }, async (t) => {
-  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 300 } });
-  const id = await createSyntheticJob(server.service);
+/** A client of job `id` that stops reading until the server has given up on it (maxBehindMs). */
+async function stallUntilClosed(server: Awaited<ReturnType<typeof startTestServer>>, id: string, t: TestContext): Promise<{ slow: WsClient; appended: number }> {
   const slow = await connectWs(t, server.url);
   await slow.subscribe(id, 0);
   slow.ws.pause();
@@ -129,13 +129,12 @@ test('stalled past maxBehindMs: closed with 1013, and resuming with since loses 
     await yieldToIo();
   }
   // The server gives up on it after maxBehindMs (it leaves the behind set as it closes it).
-  await waitFor(() => server.hub.stats().behind === 0, 'the server to close the stalled client', 5000);
-  // The close frame waits behind the bytes already queued: reading them reaches it.
-  slow.ws.resume();
-  const closed = await slow.waitClosed();
-  t.diagnostic(`closed with ${closed.code} after ${appended} appends; the client had seq ${slow.tracker.view(id).lastSeq}`);
-  assert.equal(closed.code, 1013);
+  await waitFor(() => server.hub.stats().behind === 0, 'the server to close the stalled client');
+  return { slow, appended };
+}
 
+/** A new connection resumes where `slow` stopped; after more events and the end, every seq arrived exactly once. */
+async function resumeLosesNothing(server: Awaited<ReturnType<typeof startTestServer>>, id: string, slow: WsClient, t: TestContext): Promise<void> {
   const again = await connectWs(t, server.url, { tracker: slow.tracker });
   const subscribed = await again.subscribe(id, slow.tracker.view(id).lastSeq);
   assert.equal(subscribed.type === 'subscribed' && subscribed.mode, 'resume');
@@ -145,6 +144,33 @@ test('stalled past maxBehindMs: closed with 1013, and resuming with since loses 
   assert.deepEqual(view.snapshot, final);
   assert.equal(checkExactlyOnce(view.eventSeqs, final.seq), null, 'every seq exactly once across both connections');
   assert.equal(view.snapshots, 0);
+}
+
+test('stalled past maxBehindMs: closed with 1013, and resuming with since loses nothing', { timeout: 120_000 }, async (t) => {
+  // The client reads its close frame whenever the test lets it: the cut must not come first.
+  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 300 }, slowCloseTimeoutMs: 3_600_000 });
+  const id = await createSyntheticJob(server.service);
+  const { slow, appended } = await stallUntilClosed(server, id, t);
+  // The close frame waits behind the bytes already queued: reading them reaches it.
+  slow.ws.resume();
+  const closed = await slow.waitClosed();
+  t.diagnostic(`closed with ${closed.code} after ${appended} appends; the client had seq ${slow.tracker.view(id).lastSeq}`);
+  assert.equal(closed.code, 1013);
+  await resumeLosesNothing(server, id, slow, t);
+});
+
+test('a stalled client that does not read its 1013 close frame is cut: it sees 1006, and resuming with since loses nothing', { timeout: 120_000 }, async (t) => {
+  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 300 }, slowCloseTimeoutMs: 100 });
+  const id = await createSyntheticJob(server.service);
+  const { slow, appended } = await stallUntilClosed(server, id, t);
+  // The hub forgets a connection once its socket has closed: here, cut, since the client
+  // never read the close frame (queued behind more than the soft limit, never sent).
+  await waitFor(() => server.hub.size === 0, 'the server to cut the stalled client');
+  slow.ws.resume();
+  const closed = await slow.waitClosed();
+  t.diagnostic(`cut after ${appended} appends; the client saw ${closed.code} with seq ${slow.tracker.view(id).lastSeq}`);
+  assert.equal(closed.code, 1006);
+  await resumeLosesNothing(server, id, slow, t);
 });
 
 test('snapshots piling up past the hard limit close the connection with 1013, even with no live event', { timeout: 60_000 }, async (t) => {
