@@ -1,0 +1,169 @@
+// Builds a whole jobcast server from a Config: store, spool, worker pool, job
+// service, HTTP routes. main.ts runs it as a process; tests run it in-process.
+import { createServer } from 'node:http';
+import { ConfigError } from './config.js';
+import { createTokenCheck } from './http/auth.js';
+import { answerClientErrors } from './http/client-errors.js';
+import { ConnectionLimits } from './http/connection-limits.js';
+import { jobRoutes } from './http/job-routes.js';
+import { rawErrorResponse } from './http/respond.js';
+import { createRouter } from './http/router.js';
+import { Spool } from './http/spool.js';
+import { sseRoutes } from './http/sse-route.js';
+import { staticRoutes } from './http/static-routes.js';
+import { ReadinessProbe } from './http/readiness.js';
+import { systemRoutes } from './http/system-routes.js';
+import { Hub } from './hub/hub.js';
+import { EventBus } from './jobs/event-bus.js';
+import { JobService } from './jobs/job-service.js';
+import { RetentionSweeper } from './jobs/retention.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { openStore } from './store/open-store.js';
+import { ProcessorPool } from './workers/pool.js';
+import { loadProcessorRegistry } from './workers/registry.js';
+import { attachWsTransport } from './transport/ws-transport.js';
+import { isFinalStatus } from './protocol/types.js';
+/** Starts a server; rejects with ConfigError for settings that cannot work (a missing --processor-dir, say). */
+export async function startServer(config, options = {}) {
+    const logger = options.logger ?? createLogger(config.logLevel);
+    if (config.engine === 'uws') {
+        throw new ConfigError('--engine uws is not available in this build; use --engine ws (the default)');
+    }
+    const registry = await loadProcessorRegistry(config.processorDir);
+    if (!registry.has(config.processor)) {
+        throw new ConfigError(`--processor '${config.processor}' is not registered; known: ${registry.names().join(', ')}`);
+    }
+    const store = await openStore(config.store, { logSize: config.logSize });
+    const spool = new Spool(config.spoolDir);
+    await spool.init();
+    // Files of uploads that never became jobs (a crash mid-upload) belong to nobody.
+    const removed = await spool.sweepOrphans(async (id) => (await store.getSnapshot(id)) !== null);
+    if (removed > 0)
+        logger.info({ removed }, 'removed spool entries that belong to no job');
+    const pool = new ProcessorPool({ workers: config.workers, progressIntervalMs: config.progressIntervalMs, registry, logger });
+    const bus = new EventBus();
+    const isProcessor = (name) => registry.has(name);
+    const service = new JobService({
+        store,
+        bus,
+        files: spool,
+        pool,
+        isProcessor,
+        concurrency: config.concurrency,
+        maxQueuedJobs: config.maxQueuedJobs,
+        progressIntervalMs: config.progressIntervalMs,
+        fileTimeoutMs: config.fileTimeoutMs,
+        logger,
+    });
+    const metrics = createMetrics(store, bus, () => service.stats());
+    await service.start();
+    const retention = config.retentionMs === null ? null : new RetentionSweeper(store, (id) => service.forget(id), config.retentionMs, logger);
+    retention?.start();
+    const token = createTokenCheck(config.token);
+    const readiness = new ReadinessProbe({ store, spool, logger });
+    const hub = new Hub({
+        bus,
+        logger,
+        getSnapshot: (id) => service.get(id),
+        eventsSince: (id, since) => store.eventsSince(id, since),
+        dashboardSnapshots: () => dashboardSnapshots(store, service),
+        withPosition: (snapshot) => service.withPosition(snapshot),
+        maxSubscriptions: config.maxSubscriptions,
+        ...options.hubLimits,
+    });
+    const routes = [
+        ...sseRoutes({ hub, service, heartbeatMs: config.heartbeatMs }),
+        ...jobRoutes({
+            service,
+            store,
+            spool,
+            metrics,
+            token,
+            readiness,
+            isProcessor,
+            defaultProcessor: config.processor,
+            limits: { maxFileSize: config.maxFileSize, maxFiles: config.maxFiles, maxUploadSize: config.maxUploadSize },
+            idleTimeoutMs: config.uploadIdleTimeoutMs,
+            maxConcurrentUploads: config.maxConcurrentUploads,
+        }),
+        ...systemRoutes({ service, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
+        ...staticRoutes(),
+    ];
+    const connectionLimits = new ConnectionLimits({
+        maxConnections: config.maxConnections,
+        maxConnectionsPerIp: config.maxConnectionsPerIp,
+        logger,
+    });
+    const router = createRouter(routes, logger, new Set(['/healthz', '/metrics']));
+    const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, connectionLimits.guard(router));
+    answerClientErrors(server, logger);
+    connectionLimits.attach(server);
+    const transport = attachWsTransport(server, {
+        hub,
+        logger,
+        maxMessageSize: config.maxMessageSize,
+        heartbeatMs: config.heartbeatMs,
+        slowCloseTimeoutMs: options.slowCloseTimeoutMs,
+        allowedOrigins: config.allowedOrigins,
+        hasToken: token.hasToken,
+        isAuthorized: token.isAuthorized,
+        refuseUpgrade: (socket) => connectionLimits.refuseUpgrade(socket) || refuseWhileShuttingDown(socket, service),
+    });
+    await listen(server, config.port, config.host);
+    const { port } = server.address();
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ url, store: config.store.replace(/\/\/[^@]*@/, '//***@'), workers: config.workers, concurrency: config.concurrency }, 'jobcast listening');
+    let closing = null;
+    const close = () => (closing ??= (async () => {
+        logger.info({ graceMs: config.shutdownGraceMs }, 'shutting down');
+        // The server goes on listening through the grace: uploads and new WebSocket
+        // connections get 503 shutting_down, /readyz 503, and reads are still served, so
+        // pollers and subscribers see the last files finish and the requeues.
+        await service.close(config.shutdownGraceMs);
+        server.close();
+        retention?.stop();
+        // After the grace period, so subscribers see the last files finish and the requeues.
+        hub.close();
+        transport.close();
+        server.closeAllConnections();
+        await pool.destroy();
+        await store.close();
+        logger.info('stopped');
+    })());
+    return { url, port, config, service, store, hub, logger, close };
+}
+/** For 'upgrade' during shutdown: answers 503 shutting_down before any upgrade and returns true. */
+function refuseWhileShuttingDown(socket, service) {
+    try {
+        service.assertOpen();
+        return false;
+    }
+    catch (err) {
+        socket.end(rawErrorResponse(err));
+        return true;
+    }
+}
+/** Most finished jobs a new `*` subscriber gets snapshots of (SPEC 3.3). */
+const DASHBOARD_RECENT = 100;
+/** Every queued and running job, then the most recently finished ones. */
+async function dashboardSnapshots(store, service) {
+    const active = [];
+    for (const id of await store.idsByStatus(['queued', 'running'])) {
+        const snapshot = await store.getSnapshot(id);
+        if (snapshot !== null)
+            active.push(service.withPosition(snapshot));
+    }
+    const recent = (await store.list({ limit: DASHBOARD_RECENT })).jobs.filter((s) => isFinalStatus(s.status));
+    return [...active, ...recent];
+}
+function listen(server, port, host) {
+    return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+            server.off('error', reject);
+            resolve();
+        });
+    });
+}
+//# sourceMappingURL=app.js.map

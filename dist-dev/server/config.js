@@ -1,0 +1,187 @@
+// Configuration (SPEC 5): every setting is a flag and an environment variable
+// (--max-file-size = JOBCAST_MAX_FILE_SIZE). Flags win over the environment.
+// Invalid settings stop the server at start with a message naming the setting.
+import { availableParallelism } from 'node:os';
+const SETTINGS = {
+    host: { key: 'host', kind: 'string' },
+    port: { key: 'port', kind: 'int', min: 0 },
+    store: { key: 'store', kind: 'string' },
+    'spool-dir': { key: 'spoolDir', kind: 'string' },
+    engine: { key: 'engine', kind: 'string', choices: ['ws', 'uws'] },
+    processor: { key: 'processor', kind: 'string' },
+    'processor-dir': { key: 'processorDir', kind: 'string' },
+    concurrency: { key: 'concurrency', kind: 'int', min: 1 },
+    workers: { key: 'workers', kind: 'int', min: 1 },
+    'max-file-size': { key: 'maxFileSize', kind: 'size', min: 1 },
+    'max-files': { key: 'maxFiles', kind: 'int', min: 1 },
+    'max-upload-size': { key: 'maxUploadSize', kind: 'size', min: 1 },
+    'max-queued-jobs': { key: 'maxQueuedJobs', kind: 'int', min: 1 },
+    'max-concurrent-uploads': { key: 'maxConcurrentUploads', kind: 'int', min: 1 },
+    'max-connections': { key: 'maxConnections', kind: 'int', min: 1 },
+    'max-connections-per-ip': { key: 'maxConnectionsPerIp', kind: 'int', min: 1 },
+    // At least 100 ms: below that, ordinary network jitter would cut off healthy uploads.
+    'upload-idle-timeout': { key: 'uploadIdleTimeoutMs', kind: 'duration', min: 100 },
+    'progress-interval': { key: 'progressIntervalMs', kind: 'duration', min: 0 },
+    'log-size': { key: 'logSize', kind: 'int', min: 1 },
+    'file-timeout': { key: 'fileTimeoutMs', kind: 'optionalDuration', min: 1 },
+    retention: { key: 'retentionMs', kind: 'optionalDuration', min: 1 },
+    token: { key: 'token', kind: 'string' },
+    'allowed-origins': { key: 'allowedOrigins', kind: 'list' },
+    'max-message-size': { key: 'maxMessageSize', kind: 'size', min: 16 },
+    'max-subscriptions': { key: 'maxSubscriptions', kind: 'int', min: 1 },
+    heartbeat: { key: 'heartbeatMs', kind: 'duration', min: 100 },
+    'shutdown-grace': { key: 'shutdownGraceMs', kind: 'duration', min: 0 },
+    'redis-prefix': { key: 'redisPrefix', kind: 'string' },
+    'log-level': { key: 'logLevel', kind: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+};
+export const DEFAULTS = Object.freeze({
+    host: '127.0.0.1',
+    port: 8080,
+    store: 'sqlite:./data/jobcast.db',
+    spoolDir: './data/spool',
+    engine: 'ws',
+    processor: 'sha256',
+    processorDir: null,
+    concurrency: 1,
+    workers: availableParallelism(),
+    maxFileSize: 1024 ** 3,
+    maxFiles: 1000,
+    maxUploadSize: 10 * 1024 ** 3,
+    maxQueuedJobs: 10_000,
+    maxConcurrentUploads: 64,
+    maxConnections: 10_000,
+    maxConnectionsPerIp: 256,
+    uploadIdleTimeoutMs: 30_000,
+    progressIntervalMs: 100,
+    logSize: 1000,
+    fileTimeoutMs: null,
+    retentionMs: 24 * 3600 * 1000,
+    token: null,
+    allowedOrigins: [],
+    maxMessageSize: 4 * 1024,
+    maxSubscriptions: 1000,
+    heartbeatMs: 30_000,
+    shutdownGraceMs: 10_000,
+    redisPrefix: 'jobcast:',
+    logLevel: 'info',
+});
+/** A setting that cannot be used; main() prints it and exits with code 2. */
+export class ConfigError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigError';
+    }
+}
+const SIZE_UNITS = {
+    '': 1, b: 1,
+    kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+    kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+};
+/** `10MB` (powers of 1000), `1GiB` (powers of 1024) or plain bytes; null if unreadable. */
+export function parseSize(text) {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+    if (!match)
+        return null;
+    const unit = SIZE_UNITS[match[2].toLowerCase()];
+    if (unit === undefined)
+        return null;
+    const bytes = Math.round(Number(match[1]) * unit);
+    return Number.isSafeInteger(bytes) ? bytes : null;
+}
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `500ms`, `30s`, `5m`, `24h`, `7d`, or plain milliseconds; null if unreadable. */
+export function parseDuration(text) {
+    const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(text.trim());
+    if (!match)
+        return null;
+    const ms = Math.round(Number(match[1]) * DURATION_UNITS[(match[2] ?? 'ms').toLowerCase()]);
+    return Number.isSafeInteger(ms) ? ms : null;
+}
+/**
+ * Reads flags (`--name value` or `--name=value`) over environment variables over defaults.
+ * Throws ConfigError naming the setting when one is invalid.
+ */
+export function loadConfig(argv, env = process.env) {
+    const raw = new Map();
+    for (const [name] of Object.entries(SETTINGS)) {
+        const value = env[`JOBCAST_${name.toUpperCase().replaceAll('-', '_')}`];
+        if (value !== undefined && value !== '')
+            raw.set(name, value);
+    }
+    let command = 'serve';
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (i === 0 && (arg === 'worker' || arg === 'serve')) {
+            command = arg;
+            continue;
+        }
+        if (!arg.startsWith('--'))
+            throw new ConfigError(`unexpected argument '${arg}': settings are written --name value`);
+        const eq = arg.indexOf('=');
+        const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+        if (!(name in SETTINGS))
+            throw new ConfigError(`unknown setting --${name}; see the README for the list`);
+        const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+        if (value === undefined)
+            throw new ConfigError(`--${name} needs a value`);
+        raw.set(name, value);
+    }
+    const config = { ...DEFAULTS };
+    for (const [name, text] of raw)
+        config[SETTINGS[name].key] = parseSetting(name, SETTINGS[name], text);
+    return { command, config: validate(config) };
+}
+function parseSetting(name, setting, text) {
+    const fail = (what) => {
+        throw new ConfigError(`--${name} must be ${what}, got '${text}'`);
+    };
+    const atLeast = (n, what) => {
+        if (setting.min !== undefined && n < setting.min)
+            fail(`${what} of at least ${setting.min}`);
+        return n;
+    };
+    switch (setting.kind) {
+        case 'string':
+            if (setting.choices && !setting.choices.includes(text))
+                fail(`one of ${setting.choices.join(', ')}`);
+            return text;
+        case 'list':
+            return Object.freeze(text.split(',').map((s) => s.trim()).filter(Boolean));
+        case 'int': {
+            if (!/^\d+$/.test(text.trim()))
+                fail('a whole number');
+            return atLeast(Number(text), 'a whole number');
+        }
+        case 'size': {
+            const bytes = parseSize(text);
+            return bytes === null ? fail('a size like 10MB, 1GiB or 4096') : atLeast(bytes, 'a size');
+        }
+        case 'duration':
+        case 'optionalDuration': {
+            if (setting.kind === 'optionalDuration' && ['none', 'off', '0'].includes(text.trim()))
+                return null;
+            const ms = parseDuration(text);
+            return ms === null ? fail('a duration like 500ms, 30s or 24h') : atLeast(ms, 'a duration');
+        }
+    }
+}
+/** Checks the rules that span settings, then freezes the result. */
+function validate(config) {
+    if (config.port > 65535)
+        throw new ConfigError(`--port must be at most 65535, got '${config.port}'`);
+    if (config.maxFileSize > config.maxUploadSize) {
+        throw new ConfigError(`--max-file-size (${config.maxFileSize}) must not exceed --max-upload-size (${config.maxUploadSize})`);
+    }
+    if (!/^(sqlite:.+|memory|redis:\/\/.+)$/.test(config.store)) {
+        throw new ConfigError(`--store must be sqlite:PATH, memory or redis://host:port, got '${config.store}'`);
+    }
+    if (config.token !== null && config.token.length < 8)
+        throw new ConfigError('--token must be at least 8 characters long');
+    for (const origin of config.allowedOrigins) {
+        if (!/^https?:\/\/[^/]+$/.test(origin)) {
+            throw new ConfigError(`--allowed-origins must list origins like https://example.com, got '${origin}'`);
+        }
+    }
+    return Object.freeze(config);
+}
+//# sourceMappingURL=config.js.map

@@ -1,0 +1,80 @@
+// The readiness probe shared by `/readyz` and uploads: can the store be written and
+// does the spool have room?
+import { JobcastError } from '../errors.js';
+/**
+ * How long uploads trust the last readiness check (1 s). Within it an upload costs no
+ * extra I/O; past it the next upload checks again (one store write, one spool write),
+ * so a broken store or a full spool turns uploads away within a second, before their
+ * bodies are read, and a repaired one takes them again within a second.
+ */
+export const READINESS_TTL_MS = 1000;
+/** `Retry-After` of a 503 not_ready, in seconds: a few TTLs, time for an operator's fix to show. */
+const RETRY_AFTER_S = '5';
+/**
+ * Whether the store and the spool can take writes, for `GET /readyz` (always checked
+ * afresh) and for `POST /jobs` (checked at most once per `ttlMs`, and marked failed at
+ * once when a store write fails). Logs each change of state.
+ */
+export class ReadinessProbe {
+    opts;
+    ttlMs;
+    last = null;
+    checking = null;
+    constructor(opts) {
+        this.opts = opts;
+        this.ttlMs = opts.ttlMs ?? READINESS_TTL_MS;
+    }
+    /** Checks both now; callers that arrive during a check share it. */
+    check() {
+        this.checking ??= this.runCheck().finally(() => {
+            this.checking = null;
+        });
+        return this.checking;
+    }
+    /**
+     * Rejects before an upload's body is read: 503 `not_ready` when the store or the spool
+     * cannot be written, 507 `insufficient_storage` when the spool disk is full (SPEC 2.1).
+     */
+    async assertUploadable() {
+        const last = this.last;
+        const isFresh = last !== null && performance.now() - last.atMs < this.ttlMs;
+        const state = isFresh ? last.state : await this.check();
+        if (state.storeProblem !== null)
+            throw notReady(`the store cannot take a job (${state.storeProblem}); retry later`);
+        if (state.spoolProblem === 'ENOSPC' || state.spoolProblem === 'EDQUOT')
+            throw new JobcastError('insufficient_storage');
+        if (state.spoolProblem !== null)
+            throw notReady(`the spool cannot be written (${state.spoolProblem}); retry later`);
+    }
+    /**
+     * A store write failed: uploads are refused until a check, at most `ttlMs` later,
+     * passes. Returns the error to answer the upload that found out.
+     */
+    storeFailed(problem) {
+        this.record({ storeProblem: problem, spoolProblem: this.last?.state.spoolProblem ?? null });
+        return notReady(`the store cannot take a job (${problem}); retry later`);
+    }
+    async runCheck() {
+        const [storeProblem, spoolProblem] = await Promise.all([
+            this.opts.store.ping().then(() => null, (error) => (error instanceof Error ? error.message : String(error))),
+            this.opts.spool.probeWritable().then(() => null, (error) => String(error?.code ?? error)),
+        ]);
+        const state = { storeProblem, spoolProblem };
+        this.record(state);
+        return state;
+    }
+    record(state) {
+        const before = this.last?.state;
+        this.last = { atMs: performance.now(), state };
+        const wasReady = before === undefined || (before.storeProblem === null && before.spoolProblem === null);
+        const isReady = state.storeProblem === null && state.spoolProblem === null;
+        if (wasReady && !isReady)
+            this.opts.logger.warn(state, 'not ready: uploads are refused');
+        else if (!wasReady && isReady)
+            this.opts.logger.info('ready again: uploads are accepted');
+    }
+}
+function notReady(message) {
+    return new JobcastError('not_ready', message, { 'retry-after': RETRY_AFTER_S });
+}
+//# sourceMappingURL=readiness.js.map

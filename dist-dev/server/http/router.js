@@ -1,0 +1,38 @@
+// A small method-and-path router: a known path with another method is 405 (with
+// Allow), anything else 404, and every thrown error becomes the SPEC 2 error shape.
+import { JobcastError, isJobcastError } from '../errors.js';
+import { sendError } from './respond.js';
+/** Returns the request listener for node:http. Paths that need quiet logs are listed in `quietPaths`. */
+export function createRouter(routes, logger, quietPaths = new Set()) {
+    return (req, res) => {
+        const startedAt = performance.now();
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        res.on('finish', () => {
+            const level = quietPaths.has(url.pathname) && res.statusCode < 400 ? 'debug' : 'info';
+            // The path only: query strings may carry a token.
+            logger[level]({ method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - startedAt) }, 'request');
+        });
+        dispatch(routes, { req, res, url, params: {} }).catch((err) => {
+            if (!isJobcastError(err))
+                logger.error({ err, path: url.pathname }, 'request failed unexpectedly');
+            sendError(req, res, isJobcastError(err) ? err : new JobcastError('internal_error'));
+        });
+    };
+}
+async function dispatch(routes, ctx) {
+    for (const route of routes) {
+        const match = route.pattern.exec(ctx.url.pathname);
+        if (match === null)
+            continue;
+        const method = (ctx.req.method ?? 'GET');
+        const handler = route.methods[method] ?? (method === 'HEAD' ? route.methods.GET : undefined);
+        if (handler === undefined) {
+            const allow = Object.keys(route.methods).join(', ');
+            throw new JobcastError('method_not_allowed', `${ctx.req.method} is not allowed here; use ${allow}`, { allow });
+        }
+        await handler({ ...ctx, params: { ...match.groups } });
+        return;
+    }
+    throw new JobcastError('not_found', `no route for ${ctx.url.pathname}`);
+}
+//# sourceMappingURL=router.js.map

@@ -1,0 +1,124 @@
+// The memory store: the reference implementation of the Store contract, with nothing
+// durable. A restart forgets every job, and clients holding an id then get job_not_found
+// (SPEC 3.2 "Why no epoch").
+import { applyEvent } from '../protocol/reducer.js';
+import { isFinalStatus } from '../protocol/types.js';
+import { checkAppendable, checkListQuery, checkStoreOptions, closedError, duplicateJob, emptyCounts, jobNotFound, storedEvent, } from './store-checks.js';
+class MemoryStore {
+    #logSize;
+    /** Map order is insertion order, which is creation order. */
+    #jobs = new Map();
+    #nextN = 1;
+    #closing = null;
+    constructor(options) {
+        this.#logSize = options.logSize;
+    }
+    async createJob(id, queued) {
+        this.#checkOpen();
+        if (queued.name !== 'job.queued')
+            throw new TypeError('a job starts with job.queued');
+        if (this.#jobs.has(id))
+            throw duplicateJob(id);
+        const { event } = storedEvent(id, 1, queued);
+        const snapshot = applyEvent(null, event);
+        this.#jobs.set(id, { n: this.#nextN++, snapshot, log: [event] });
+        return { event, snapshot };
+    }
+    async append(id, newEvent) {
+        this.#checkOpen();
+        checkAppendable(newEvent);
+        const job = this.#jobs.get(id);
+        if (job === undefined)
+            throw jobNotFound(id);
+        const { event } = storedEvent(id, job.snapshot.seq + 1, newEvent);
+        const snapshot = applyEvent(job.snapshot, event);
+        job.snapshot = snapshot;
+        job.log.push(event);
+        // V8 trims the front of a packed array in place, so this stays cheap at logSize 1000.
+        while (job.log.length > this.#logSize)
+            job.log.shift();
+        return { event, snapshot };
+    }
+    async getSnapshot(id) {
+        this.#checkOpen();
+        return this.#jobs.get(id)?.snapshot ?? null;
+    }
+    async eventsSince(id, since) {
+        this.#checkOpen();
+        const job = this.#jobs.get(id);
+        if (job === undefined || !Number.isSafeInteger(since) || since < 0 || since > job.snapshot.seq)
+            return null;
+        const oldest = job.log[0]?.seq ?? job.snapshot.seq + 1;
+        if (oldest > since + 1)
+            return null;
+        return job.log.slice(since + 1 - oldest);
+    }
+    async list(query) {
+        this.#checkOpen();
+        const before = checkListQuery(query);
+        const jobs = [];
+        let hasMore = false;
+        // A linear scan per page: fine for the memory store, which is for tests and demos.
+        for (const job of [...this.#jobs.values()].reverse()) {
+            if (job.n >= before || (query.status !== undefined && job.snapshot.status !== query.status))
+                continue;
+            if (jobs.length === query.limit) {
+                hasMore = true;
+                break;
+            }
+            jobs.push(job);
+        }
+        const last = jobs[jobs.length - 1];
+        return { jobs: jobs.map((job) => job.snapshot), next: hasMore && last !== undefined ? String(last.n) : null };
+    }
+    async idsByStatus(statuses) {
+        this.#checkOpen();
+        const ids = [];
+        for (const [id, job] of this.#jobs)
+            if (statuses.includes(job.snapshot.status))
+                ids.push(id);
+        return ids;
+    }
+    async countByStatus() {
+        this.#checkOpen();
+        const counts = emptyCounts();
+        for (const job of this.#jobs.values())
+            counts[job.snapshot.status]++;
+        return counts;
+    }
+    async finishedBefore(ts, limit) {
+        this.#checkOpen();
+        const finished = [];
+        for (const [id, { snapshot }] of this.#jobs) {
+            const at = snapshot.finishedAt;
+            if (isFinalStatus(snapshot.status) && at !== null && at < ts)
+                finished.push({ id, at });
+        }
+        finished.sort((a, b) => a.at - b.at);
+        return finished.slice(0, Math.max(0, limit)).map((f) => f.id);
+    }
+    async delete(id) {
+        this.#checkOpen();
+        return this.#jobs.delete(id);
+    }
+    async ping() {
+        this.#checkOpen();
+    }
+    close() {
+        this.#closing ??= Promise.resolve().then(() => this.#jobs.clear());
+        return this.#closing;
+    }
+    #checkOpen() {
+        if (this.#closing !== null)
+            throw closedError();
+    }
+}
+/**
+ * A store that keeps jobs and the last `options.logSize` events of each in memory.
+ * Throws ConfigError for an invalid `logSize`.
+ */
+export function createMemoryStore(options) {
+    checkStoreOptions(options);
+    return new MemoryStore(options);
+}
+//# sourceMappingURL=memory-store.js.map

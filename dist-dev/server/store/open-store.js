@@ -1,0 +1,25 @@
+// Turns the --store setting into a Store.
+import { ConfigError } from '../config.js';
+import { createMemoryStore } from './memory-store.js';
+import { openSqliteStore } from './sqlite-store.js';
+/**
+ * Opens the store named by `url` (--store, default `sqlite:./data/jobcast.db`):
+ * `sqlite:PATH` is the durable single-process store, `memory` keeps nothing across
+ * restarts. Rejects with ConfigError for anything else, including `redis://`, which
+ * this build does not implement.
+ */
+export async function openStore(url, options) {
+    if (url === 'memory')
+        return createMemoryStore(options);
+    if (url.startsWith('sqlite:')) {
+        const path = url.slice('sqlite:'.length);
+        if (path === '')
+            throw new ConfigError("--store sqlite: needs a file path, like 'sqlite:./data/jobcast.db'");
+        return openSqliteStore(path, options);
+    }
+    if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+        throw new ConfigError('--store redis:// is not available in this build; use sqlite:PATH or memory');
+    }
+    throw new ConfigError(`--store must be sqlite:PATH or memory, got '${url}'`);
+}
+//# sourceMappingURL=open-store.js.map

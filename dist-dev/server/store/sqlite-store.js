@@ -1,0 +1,351 @@
+// The SQLite store: one file, written by this process only (SPEC 7 durability).
+//
+// Schema, chosen so that an append costs a few small row writes whatever the job's size:
+// - jobs: one small row per job, updated on every append (its last `seq`).
+// - bases: the snapshot JSON folded up to the job's `base_seq`, rewritten only at
+//   job-level transitions (job.*) and every min(100, logSize) events, never per progress
+//   event: a 1000-file snapshot is about 230 KB of JSON. It has its own table because an
+//   UPDATE of any column handles the whole record, overflow pages included: with the
+//   JSON in the jobs row, progress appends on a 1000-file job ran four times slower.
+// - events: the last `logSize` events of each job, keyed (job_n, seq) WITHOUT ROWID so
+//   one job's log is contiguous in the b-tree and trimming deletes from its front.
+// The snapshot at `seq` is fold(base, events after base_seq). base_seq stays within
+// min(100, logSize) - 1 of seq, so those events are always still in the log and a read
+// folds at most 99 of them.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { JobcastError } from '../errors.js';
+import { applyEvent } from '../protocol/reducer.js';
+import { JOB_STATUSES, isFinalStatus } from '../protocol/types.js';
+import { checkAppendable, checkListQuery, checkStoreOptions, closedError, duplicateJob, emptyCounts, jobNotFound, storedEvent, } from './store-checks.js';
+/** Bumped when the schema changes; a file from a newer build is refused rather than misread. */
+const SCHEMA_VERSION = 1;
+/** Rewrite `base` at least this often (in events), so a cold read folds at most this many minus one. */
+const MAX_EVENTS_AFTER_BASE = 100;
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  -- AUTOINCREMENT: n is never reused, even after the newest job is deleted, so it is a
+  -- stable creation order and list cursor.
+  CREATE TABLE IF NOT EXISTS jobs (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    seq INTEGER NOT NULL,
+    base_seq INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS bases (job_n INTEGER PRIMARY KEY, base TEXT NOT NULL);
+  CREATE INDEX IF NOT EXISTS jobs_status_n ON jobs (status, n);
+  CREATE INDEX IF NOT EXISTS jobs_finished_at ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS events (
+    job_n INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (job_n, seq)
+  ) WITHOUT ROWID;
+`;
+function prepareStatements(db) {
+    const jobColumns = 'n, id, seq, base_seq, (SELECT base FROM bases WHERE bases.job_n = jobs.n) AS base';
+    return {
+        jobById: db.prepare(`SELECT ${jobColumns} FROM jobs WHERE id = ?`),
+        headById: db.prepare('SELECT n, seq FROM jobs WHERE id = ?'),
+        insertJob: db.prepare('INSERT INTO jobs (id, status, created_at, finished_at, seq, base_seq) VALUES (?, ?, ?, NULL, ?, ?)'),
+        putBase: db.prepare('INSERT INTO bases (job_n, base) VALUES (?, ?) ON CONFLICT (job_n) DO UPDATE SET base = excluded.base'),
+        setSeq: db.prepare('UPDATE jobs SET seq = ? WHERE n = ?'),
+        setBaseSeq: db.prepare('UPDATE jobs SET seq = ?, base_seq = ?, status = ?, finished_at = ? WHERE n = ?'),
+        insertEvent: db.prepare('INSERT INTO events (job_n, seq, ts, name, data) VALUES (?, ?, ?, ?, ?)'),
+        trimEvents: db.prepare('DELETE FROM events WHERE job_n = ? AND seq <= ?'),
+        eventsAfter: db.prepare('SELECT seq, ts, name, data FROM events WHERE job_n = ? AND seq > ? ORDER BY seq'),
+        listAll: db.prepare(`SELECT ${jobColumns} FROM jobs WHERE n < ? ORDER BY n DESC LIMIT ?`),
+        listByStatus: db.prepare(`SELECT ${jobColumns} FROM jobs WHERE status = ? AND n < ? ORDER BY n DESC LIMIT ?`),
+        idsByStatus: db.prepare('SELECT n, id FROM jobs WHERE status = ? ORDER BY n'),
+        countByStatus: db.prepare('SELECT status, count(*) AS count FROM jobs GROUP BY status'),
+        finishedBefore: db
+            .prepare('SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? ORDER BY finished_at LIMIT ?')
+            .pluck(),
+        deleteEvents: db.prepare('DELETE FROM events WHERE job_n = ?'),
+        deleteBase: db.prepare('DELETE FROM bases WHERE job_n = ?'),
+        deleteJob: db.prepare('DELETE FROM jobs WHERE n = ?'),
+        pingWrite: db.prepare("INSERT INTO meta (key, value) VALUES ('ping', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+        pingRead: db.prepare("SELECT value FROM meta WHERE key = 'ping'").pluck(),
+    };
+}
+function eventOfRow(id, row) {
+    return { type: 'event', job: id, seq: row.seq, ts: row.ts, name: row.name, data: JSON.parse(row.data) };
+}
+class SqliteStore {
+    #db;
+    #sql;
+    #logSize;
+    #rebaseEvery;
+    #cachedJobs;
+    /** Current snapshots of non-final jobs; this process is the file's only writer, so they never go stale. */
+    #hot = new Map();
+    #closing = null;
+    #createTx;
+    #appendTx;
+    #deleteTx;
+    constructor(db, options) {
+        this.#db = db;
+        this.#sql = prepareStatements(db);
+        this.#logSize = options.logSize;
+        this.#rebaseEvery = Math.min(MAX_EVENTS_AFTER_BASE, options.logSize);
+        this.#cachedJobs = options.cachedJobs ?? 256;
+        const sql = this.#sql;
+        this.#createTx = db.transaction((id, event, json, base) => {
+            if (sql.headById.get(id) !== undefined)
+                throw duplicateJob(id);
+            const n = Number(sql.insertJob.run(id, base.status, event.ts, event.seq, event.seq).lastInsertRowid);
+            sql.putBase.run(n, JSON.stringify(base));
+            sql.insertEvent.run(n, event.seq, event.ts, event.name, json);
+            return n;
+        });
+        // One transaction per append: the event, the job's seq (and base when due) and the
+        // trim land together or not at all, so a crash never leaves a gap or a stale seq.
+        this.#appendTx = db.transaction((n, event, json, base) => {
+            if (base === null) {
+                sql.setSeq.run(event.seq, n);
+            }
+            else {
+                sql.setBaseSeq.run(event.seq, event.seq, base.status, base.finishedAt, n);
+                sql.putBase.run(n, JSON.stringify(base));
+            }
+            sql.insertEvent.run(n, event.seq, event.ts, event.name, json);
+            if (event.seq > this.#logSize)
+                sql.trimEvents.run(n, event.seq - this.#logSize);
+        });
+        this.#deleteTx = db.transaction((n) => {
+            sql.deleteEvents.run(n);
+            sql.deleteBase.run(n);
+            sql.deleteJob.run(n);
+        });
+    }
+    async createJob(id, queued) {
+        this.#checkOpen();
+        if (queued.name !== 'job.queued')
+            throw new TypeError('a job starts with job.queued');
+        const { event, json } = storedEvent(id, 1, queued);
+        const snapshot = applyEvent(null, event);
+        const n = writing(() => this.#createTx(id, event, json, snapshot));
+        this.#remember(id, { n, snapshot, baseSeq: event.seq });
+        return { event, snapshot };
+    }
+    async append(id, newEvent) {
+        this.#checkOpen();
+        checkAppendable(newEvent);
+        const hot = this.#load(id);
+        if (hot === null)
+            throw jobNotFound(id);
+        const { event, json } = storedEvent(id, hot.snapshot.seq + 1, newEvent);
+        const snapshot = applyEvent(hot.snapshot, event);
+        // `>=` rather than `===`: after a restart with a smaller --log-size the distance may
+        // already exceed the new bound, and the next append must pull base forward before
+        // the trim in the same transaction deletes the events it still needs.
+        const rebase = event.name.startsWith('job.') || event.seq - hot.baseSeq >= this.#rebaseEvery;
+        // Written first: if the transaction throws, the cached snapshot is still the stored one.
+        writing(() => this.#appendTx(hot.n, event, json, rebase ? snapshot : null));
+        hot.snapshot = snapshot;
+        if (rebase)
+            hot.baseSeq = event.seq;
+        if (isFinalStatus(snapshot.status))
+            this.#hot.delete(id);
+        return { event, snapshot };
+    }
+    async getSnapshot(id) {
+        this.#checkOpen();
+        return this.#load(id)?.snapshot ?? null;
+    }
+    async eventsSince(id, since) {
+        this.#checkOpen();
+        const head = this.#sql.headById.get(id);
+        if (head === undefined || !Number.isSafeInteger(since) || since < 0 || since > head.seq)
+            return null;
+        if (since === head.seq)
+            return [];
+        const rows = this.#sql.eventsAfter.all(head.n, since);
+        // The log is gapless, so it covers `since` exactly when it starts right after it.
+        if (rows[0]?.seq !== since + 1 || rows.length !== head.seq - since)
+            return null;
+        return rows.map((row) => eventOfRow(id, row));
+    }
+    async list(query) {
+        this.#checkOpen();
+        const before = checkListQuery(query);
+        // One row more than asked tells whether a next page exists without a second query.
+        const rows = query.status === undefined
+            ? this.#sql.listAll.all(before, query.limit + 1)
+            : this.#sql.listByStatus.all(query.status, before, query.limit + 1);
+        const page = rows.slice(0, query.limit);
+        const last = page[page.length - 1];
+        return {
+            // Not cached: a dashboard paging through history must not evict the running jobs.
+            jobs: page.map((row) => this.#hot.get(row.id)?.snapshot ?? this.#fold(row)),
+            next: rows.length > query.limit && last !== undefined ? String(last.n) : null,
+        };
+    }
+    async idsByStatus(statuses) {
+        this.#checkOpen();
+        const rows = [];
+        for (const status of new Set(statuses))
+            rows.push(...this.#sql.idsByStatus.all(status));
+        rows.sort((a, b) => a.n - b.n);
+        return rows.map((row) => row.id);
+    }
+    async countByStatus() {
+        this.#checkOpen();
+        const counts = emptyCounts();
+        for (const row of this.#sql.countByStatus.all())
+            if (JOB_STATUSES.includes(row.status))
+                counts[row.status] = row.count;
+        return counts;
+    }
+    async finishedBefore(ts, limit) {
+        this.#checkOpen();
+        return this.#sql.finishedBefore.all(ts, Math.max(0, Math.floor(limit)));
+    }
+    async delete(id) {
+        this.#checkOpen();
+        const head = this.#sql.headById.get(id);
+        if (head === undefined)
+            return false;
+        writing(() => this.#deleteTx(head.n));
+        this.#hot.delete(id);
+        return true;
+    }
+    async ping() {
+        this.#checkOpen();
+        // A real write and a real read on the connection appends use: when SQLite cannot
+        // commit (disk full, I/O error, a lock held past busy_timeout) this rejects, so
+        // /readyz turns away uploads before one is accepted that could not be stored.
+        const stamp = String(Date.now());
+        writing(() => this.#sql.pingWrite.run(stamp));
+        if (this.#sql.pingRead.get() !== stamp)
+            throw new Error('the store read back a different value than it wrote');
+    }
+    close() {
+        // Closing checkpoints the WAL into the main file; every caller gets the same promise.
+        this.#closing ??= Promise.resolve().then(() => {
+            this.#hot.clear();
+            this.#db.close();
+        });
+        return this.#closing;
+    }
+    #checkOpen() {
+        if (this.#closing !== null)
+            throw closedError();
+    }
+    /** The job's current state from the cache, else rebuilt from the file (and cached while not final). */
+    #load(id) {
+        const cached = this.#hot.get(id);
+        if (cached !== undefined) {
+            this.#remember(id, cached);
+            return cached;
+        }
+        const row = this.#sql.jobById.get(id);
+        if (row === undefined)
+            return null;
+        const hot = { n: row.n, snapshot: this.#fold(row), baseSeq: row.base_seq };
+        if (!isFinalStatus(hot.snapshot.status))
+            this.#remember(id, hot);
+        return hot;
+    }
+    #fold(row) {
+        if (row.base === null)
+            throw new Error(`job ${row.id} is damaged in the store: its base snapshot is missing`);
+        let snapshot = JSON.parse(row.base);
+        for (const event of this.#sql.eventsAfter.iterate(row.n, row.base_seq)) {
+            snapshot = applyEvent(snapshot, eventOfRow(row.id, event));
+        }
+        if (snapshot.seq !== row.seq) {
+            throw new Error(`job ${row.id} is damaged in the store: its log reaches seq ${snapshot.seq}, its record says ${row.seq}`);
+        }
+        return snapshot;
+    }
+    /** Marks the entry most recently used (Map order) and drops the least recently used past the bound. */
+    #remember(id, hot) {
+        this.#hot.delete(id);
+        this.#hot.set(id, hot);
+        if (this.#hot.size > this.#cachedJobs) {
+            const oldest = this.#hot.keys().next().value;
+            if (oldest !== undefined)
+                this.#hot.delete(oldest);
+        }
+    }
+}
+/**
+ * SQLite result codes (extended codes start with these) that mean the file cannot take a
+ * write now: a full disk, an I/O error, a read-only or vanished file, a lock held by
+ * another connection past busy_timeout. None of them is a bug of the caller; they pass
+ * when the operator frees space or the lock goes away.
+ */
+const UNWRITABLE = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED|PROTOCOL)/;
+/**
+ * Runs a write; a failure of the storage itself becomes JobcastError('not_ready'), so an
+ * upload is answered 503 (and /readyz turns away the next ones) rather than 500.
+ * The transaction has been rolled back by then: nothing of the write is kept.
+ */
+function writing(write) {
+    try {
+        return write();
+    }
+    catch (error) {
+        const code = error?.code;
+        if (typeof code !== 'string' || !UNWRITABLE.test(code))
+            throw error;
+        throw new JobcastError('not_ready', `SQLite cannot write: ${error.message} (${code})`);
+    }
+}
+function openDatabase(path, busyTimeoutMs) {
+    // `timeout` is SQLite's busy_timeout: this process is the only writer, but a backup or
+    // an operator's sqlite3 shell may hold a lock for a moment.
+    const db = new Database(path, { timeout: busyTimeoutMs });
+    try {
+        const mode = db.pragma('journal_mode = WAL', { simple: true });
+        if (mode !== 'wal' && path !== ':memory:')
+            throw new Error(`${path}: SQLite refused WAL mode (got '${String(mode)}')`);
+        // With WAL, NORMAL makes a commit a write() into the WAL file without an fsync: the
+        // operating system holds it, so a crash or kill -9 of this process loses nothing
+        // (SPEC 7). Surviving power loss or a kernel crash would need synchronous = FULL,
+        // an fsync per commit, at a large cost in appends per second.
+        db.pragma('synchronous = NORMAL');
+        // The WAL is reused after each checkpoint at its largest size so far; past 64 MiB
+        // (a reader that held off checkpoints for a while) it is cut back, so disk use stays bounded.
+        db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+        const version = Number(db.pragma('user_version', { simple: true }));
+        if (version > SCHEMA_VERSION) {
+            throw new Error(`${path} was written by a newer jobcast (schema ${version}, this build knows ${SCHEMA_VERSION})`);
+        }
+        db.transaction(() => {
+            db.exec(SCHEMA);
+            db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        })();
+        return db;
+    }
+    catch (error) {
+        db.close();
+        throw error;
+    }
+}
+/**
+ * Opens (creating it and its parent directories if needed) the SQLite store at `path`.
+ * Once createJob or append resolves, the write survives a crash of the process.
+ * Rejects with ConfigError for invalid options, or the SQLite error when the file
+ * cannot be opened or was written by a newer build.
+ */
+export async function openSqliteStore(path, options) {
+    checkStoreOptions(options);
+    for (const key of ['cachedJobs', 'busyTimeoutMs']) {
+        const value = options[key];
+        if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+            throw new RangeError(`${key} must be a whole number >= 0, got ${String(value)}`);
+        }
+    }
+    if (path !== ':memory:')
+        await mkdir(dirname(path), { recursive: true });
+    return new SqliteStore(openDatabase(path, options.busyTimeoutMs ?? 5000), options);
+}
+//# sourceMappingURL=sqlite-store.js.map

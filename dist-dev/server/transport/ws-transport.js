@@ -1,0 +1,136 @@
+// The `ws` engine: upgrades GET /ws on the HTTP server and adapts each socket to the
+// hub's Connection. Protocol logic lives in the hub; this file only moves frames,
+// checks Origin and token at the door, and keeps connections honest with pings.
+//
+// Memory per idle socket is what bounds how many subscribers one process holds, so the
+// adapter is a class and the listeners are module functions shared by every socket: they
+// find their connection through `this` (ws calls a listener with the emitter as `this`),
+// as ws's own `socketOnData` does. Eight closures, a WeakMap entry and ws's client tracking
+// per socket came to ~0.7 KiB of heap per idle connection (bench/fanout.ts).
+import { WebSocketServer } from 'ws';
+import { CLOSE_CODES } from '../errors.js';
+import { checkDoor } from './door.js';
+/** A closing socket that does not finish the close handshake (it is not reading) is cut after this. */
+const CLOSE_TIMEOUT_MS = 2000;
+/**
+ * The same for a socket closed as too slow (1013), SPEC 3.3: "one that does not read that
+ * close frame within a few seconds is cut (the client then sees 1006)". Its close frame
+ * waits behind everything already queued for it (up to the hub's limits plus the kernel's
+ * buffers, megabytes), so a reader that is slow, not dead, gets longer than the 2 s above
+ * to reach it and see 1013. Either way the client reconnects and resumes with `since`
+ * (the SDK does after 1013, 1001 and 1006). What the socket holds meanwhile is bounded by
+ * the hard limit.
+ */
+const SLOW_CLOSE_TIMEOUT_MS = 10_000;
+/** Pings a socket may leave unanswered in a row (SPEC 3.3: dropped at the second). */
+const MAX_MISSED_PONGS = 2;
+/** One options object for every send, rather than a literal per frame per subscriber. */
+const AS_TEXT = { binary: false };
+/** Where a socket (the ws one, and the TCP one under it for 'drain') keeps its connection. */
+const kConnection = Symbol('jobcast.connection');
+/** Until the hub has adopted the connection (and after it refused one): nothing to tell. */
+const NOBODY = Object.freeze({ onMessage() { }, onDrain() { }, onClose() { } });
+/** One socket as the hub sees it. A class, not closures: 5,000 idle sockets each paid for eight closures. */
+class WsConnection {
+    ws;
+    all;
+    slowCloseTimeoutMs;
+    /** Pings sent since the last pong; the heartbeat drops the socket at MAX_MISSED_PONGS. */
+    missedPongs = 0;
+    /** The hub's side of this connection. */
+    handlers = NOBODY;
+    constructor(ws, 
+    /** Every open connection of the transport (the heartbeat's list); this one leaves it on close. */
+    all, 
+    /** Shared by every socket: a number, not a closure. */
+    slowCloseTimeoutMs) {
+        this.ws = ws;
+        this.all = all;
+        this.slowCloseTimeoutMs = slowCloseTimeoutMs;
+    }
+    send(frame) {
+        this.ws.send(frame.buffer, AS_TEXT);
+    }
+    bufferedAmount() {
+        return this.ws.bufferedAmount;
+    }
+    close(code, reason) {
+        closeSoon(this.ws, code, reason, code === CLOSE_CODES.tryAgainLater ? this.slowCloseTimeoutMs : CLOSE_TIMEOUT_MS);
+    }
+}
+/** Serves the WebSocket protocol of SPEC 3.3 at `/ws` on `server`. */
+export function attachWsTransport(server, opts) {
+    // The heartbeat's list is kept here: ws's own (clientTracking) costs a closure and its context per socket.
+    const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageSize, perMessageDeflate: false, clientTracking: false });
+    const connections = new Set();
+    // One per transport, shared by its sockets (it needs the logger, which a module function has not).
+    const wsOnError = (err) => opts.logger.debug({ err }, 'websocket error');
+    const serverOnUpgrade = (req, socket, head) => {
+        if (opts.refuseUpgrade?.(socket) === true)
+            return;
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        if (url.pathname !== '/ws') {
+            socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+            return;
+        }
+        wss.handleUpgrade(req, socket, head, (ws) => wsOnOpen(ws, req, url));
+    };
+    const wsOnOpen = (ws, req, url) => {
+        ws.on('error', wsOnError);
+        // Refusals happen after the upgrade, so that a browser sees the close code (1008).
+        const door = checkDoor(req, url, opts);
+        if (!door.ok)
+            return void closeSoon(ws, CLOSE_CODES.policy, door.reason, CLOSE_TIMEOUT_MS);
+        const connection = new WsConnection(ws, connections, opts.slowCloseTimeoutMs ?? SLOW_CLOSE_TIMEOUT_MS);
+        connections.add(connection);
+        const socket = req.socket;
+        ws[kConnection] = socket[kConnection] = connection;
+        connection.handlers = opts.hub.open(connection, { mayWatchAll: door.mayWatchAll });
+        ws.on('message', wsOnMessage);
+        ws.on('pong', wsOnPong);
+        ws.on('close', wsOnClose);
+        // ws writes straight to the socket when compression is off, so the socket's drain is ours.
+        socket.on('drain', socketOnDrain);
+    };
+    const heartbeat = setInterval(() => {
+        // A socket refused at the door is not in the list: closeSoon cuts it anyway.
+        for (const connection of connections) {
+            if (connection.missedPongs >= MAX_MISSED_PONGS) {
+                connection.ws.terminate();
+                continue;
+            }
+            connection.missedPongs++;
+            connection.ws.ping();
+        }
+    }, opts.heartbeatMs);
+    heartbeat.unref();
+    server.on('upgrade', serverOnUpgrade);
+    return {
+        close() {
+            clearInterval(heartbeat);
+            server.off('upgrade', serverOnUpgrade);
+            wss.close();
+        },
+    };
+}
+// The listeners every socket shares; `this` is the emitter they are registered on.
+function wsOnMessage(data, isBinary) {
+    this[kConnection].handlers.onMessage(isBinary ? null : data.toString());
+}
+function wsOnPong() {
+    this[kConnection].missedPongs = 0;
+}
+function wsOnClose() {
+    // ws emits 'close' once, so `on` does (`once` would add a wrapper and a bound function per socket).
+    const connection = this[kConnection];
+    connection.all.delete(connection);
+    connection.handlers.onClose();
+}
+function socketOnDrain() {
+    this[kConnection].handlers.onDrain();
+}
+function closeSoon(ws, code, reason, timeoutMs) {
+    ws.close(code, reason);
+    setTimeout(() => ws.terminate(), timeoutMs).unref();
+}
+//# sourceMappingURL=ws-transport.js.map

@@ -1,0 +1,42 @@
+// Small HTTP helpers over the global fetch (undici) for tests.
+/** POST /jobs with real multipart built by FormData. */
+export async function uploadFiles(baseUrl, files, fields = {}, query = '', headers = {}) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields))
+        form.append(name, value);
+    for (const f of files)
+        form.append('file', new Blob([f.content], { type: f.type ?? 'application/octet-stream' }), f.name);
+    return fetch(`${baseUrl}/jobs${query}`, { method: 'POST', body: form, headers });
+}
+/** Uploads and returns the 202 snapshot, failing the test on any other status. */
+export async function createJob(baseUrl, files, fields = {}) {
+    const res = await uploadFiles(baseUrl, files, fields);
+    const body = await res.json();
+    if (res.status !== 202)
+        throw new Error(`upload answered ${res.status}: ${JSON.stringify(body)}`);
+    return body;
+}
+export async function getJob(baseUrl, id) {
+    const res = await fetch(`${baseUrl}/jobs/${id}`);
+    if (res.status !== 200)
+        throw new Error(`GET /jobs/${id} answered ${res.status}`);
+    return (await res.json());
+}
+/** Polls GET /jobs/{id} until `isDone(snapshot)` (what a polling client does), with a deadline. */
+export async function pollJob(baseUrl, id, isDone = (s) => ['completed', 'failed', 'cancelled'].includes(s.status), timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const snapshot = await getJob(baseUrl, id);
+        if (isDone(snapshot))
+            return snapshot;
+        if (Date.now() > deadline)
+            throw new Error(`job ${id} did not reach the expected state: ${JSON.stringify(snapshot)}`);
+        await new Promise((r) => setTimeout(r, 20));
+    }
+}
+/** Resolves the error body `{error: {code, message}}` of a response. */
+export async function errorCode(res) {
+    const body = (await res.json());
+    return body.error?.code ?? `(no error code; status ${res.status})`;
+}
+//# sourceMappingURL=http.js.map

@@ -1,0 +1,158 @@
+// A raw HTTP/1.1 client over net.Socket for hostile-client tests: the test decides every
+// byte (framing, Content-Length that lies, chunk sizes), when to pause, and when to cut
+// the connection, and sees whether the server answered, closed or reset.
+import { connect } from 'node:net';
+/** One client connection to 127.0.0.1:port. */
+export class RawConnection {
+    socket;
+    /** The first response, or null if the connection ended without one. */
+    response;
+    /** Resolves once the socket is fully closed, by either side. */
+    closed;
+    /** True when the server ended or reset the connection (rather than this client). */
+    isClosedByServer = false;
+    /** True once this client destroyed the socket. */
+    isCutByClient = false;
+    /** The socket error, if one happened (EPIPE and ECONNRESET after the server closed). */
+    error = null;
+    received = Buffer.alloc(0);
+    settleResponse;
+    constructor(socket) {
+        this.socket = socket;
+        this.response = new Promise((resolve) => (this.settleResponse = resolve));
+        this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+        socket.on('data', (chunk) => {
+            this.received = Buffer.concat([this.received, chunk]);
+            this.parse(false);
+        });
+        socket.on('end', () => {
+            if (!this.isCutByClient)
+                this.isClosedByServer = true;
+            this.parse(true);
+        });
+        socket.on('error', (error) => {
+            this.error ??= error;
+            if (!this.isCutByClient)
+                this.isClosedByServer = true;
+        });
+        socket.once('close', () => this.parse(true));
+    }
+    /** Connects; resolves once the TCP connection is up. */
+    static open(port) {
+        return new Promise((resolve, reject) => {
+            const socket = connect({ host: '127.0.0.1', port });
+            socket.once('error', reject);
+            socket.once('connect', () => {
+                socket.off('error', reject);
+                resolve(new RawConnection(socket));
+            });
+        });
+    }
+    /** Writes and resolves true once the bytes are handed to the kernel; false if the socket is gone. */
+    write(data) {
+        if (this.socket.destroyed || !this.socket.writable)
+            return Promise.resolve(false);
+        return new Promise((resolve) => this.socket.write(data, (error) => resolve(!error)));
+    }
+    /** Half-closes: no more bytes from this client, but it still reads. */
+    end() {
+        this.socket.end();
+    }
+    /** Cuts the connection now. */
+    cut() {
+        this.isCutByClient = true;
+        this.socket.destroy();
+    }
+    parse(isEof) {
+        const headEnd = this.received.indexOf('\r\n\r\n');
+        if (headEnd === -1) {
+            if (isEof)
+                this.settleResponse(null);
+            return;
+        }
+        const lines = this.received.subarray(0, headEnd).toString('latin1').split('\r\n');
+        const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0);
+        const headers = {};
+        for (const line of lines.slice(1)) {
+            const colon = line.indexOf(':');
+            if (colon > 0)
+                headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+        }
+        const bodyStart = headEnd + 4;
+        const length = headers['content-length'] === undefined ? null : Number(headers['content-length']);
+        // Without Content-Length the body runs to the end of the connection (Node's own 400s).
+        if (length === null ? !isEof : this.received.length < bodyStart + length) {
+            if (isEof)
+                this.settleResponse(null);
+            return;
+        }
+        const body = this.received.subarray(bodyStart, length === null ? undefined : bodyStart + length);
+        let json = null;
+        try {
+            json = JSON.parse(body.toString('utf8'));
+        }
+        catch {
+            // not JSON: json stays null
+        }
+        this.settleResponse({ status, headers, body, json });
+    }
+}
+/** The request line and headers of a `POST path` (or another method), ending with the blank line. */
+export function requestHead(path, headers, method = 'POST') {
+    let head = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n`;
+    for (const [name, value] of Object.entries(headers))
+        if (value !== undefined)
+            head += `${name}: ${value}\r\n`;
+    return `${head}\r\n`;
+}
+/** `GET path` on a connection of its own, closed afterwards (no keep-alive socket stays open). */
+export async function rawGet(port, path) {
+    const conn = await RawConnection.open(port);
+    await conn.write(requestHead(path, { connection: 'close' }, 'GET'));
+    const response = await conn.response;
+    conn.cut();
+    await conn.closed;
+    if (response === null)
+        throw new Error(`GET ${path}: the connection closed without an answer`);
+    return response;
+}
+/**
+ * POSTs `body` to /jobs with its Content-Length and resolves with the answer (null when
+ * the server closed without one). A server that answers before the body is all sent
+ * is seen doing so: writing stops at the answer.
+ */
+export async function postUpload(port, contentType, body, options = {}) {
+    const conn = await RawConnection.open(port);
+    let isAnswered = false;
+    void conn.response.then(() => (isAnswered = true));
+    const head = Buffer.from(requestHead('/jobs', { 'content-type': contentType, 'content-length': body.length }));
+    const toSend = body.subarray(0, options.sendBytes ?? body.length);
+    if (options.pieceSize === undefined) {
+        await conn.write(Buffer.concat([head, toSend]));
+    }
+    else {
+        await conn.write(head);
+        for (let offset = 0; offset < toSend.length && !isAnswered; offset += options.pieceSize) {
+            if (!(await conn.write(toSend.subarray(offset, offset + options.pieceSize))))
+                break;
+        }
+    }
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    let timer;
+    const deadline = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`POST /jobs: no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+        return await Promise.race([conn.response, deadline]);
+    }
+    finally {
+        clearTimeout(timer);
+        conn.cut();
+        await conn.closed;
+    }
+}
+/** One chunk of a `Transfer-Encoding: chunked` body (a zero-length piece is the last chunk). */
+export function chunk(piece) {
+    return Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]);
+}
+//# sourceMappingURL=raw-http.js.map

@@ -1,0 +1,67 @@
+// Starting real jobcast servers for tests: in-process (fast) or as a child process
+// (for kill -9). Both listen on 127.0.0.1 port 0 with their own temp store and spool.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../../server/app.js';
+import { DEFAULTS } from '../../server/config.js';
+import { createLogger } from '../../server/logger.js';
+/** The repo's root, from dist/test/helpers/. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** Plain-JS processors used by tests. */
+export const FIXTURE_PROCESSORS = join(REPO_ROOT, 'test/fixtures/processors');
+const MAIN = join(REPO_ROOT, 'dist/server/main.js');
+/** A fresh temp dir removed after the test. */
+export async function tempDir(t, prefix = 'jobcast-test-') {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+}
+/** An in-process server on a sqlite file in a temp dir, closed after the test. */
+export async function startTestServer(t, overrides = {}, options = {}) {
+    const dir = overrides.spoolDir === undefined ? await tempDir(t) : join(overrides.spoolDir, '..');
+    const config = Object.freeze({
+        ...DEFAULTS,
+        port: 0,
+        store: `sqlite:${join(dir, 'jobcast.db')}`,
+        spoolDir: join(dir, 'spool'),
+        workers: 2,
+        progressIntervalMs: 20,
+        shutdownGraceMs: 2000,
+        logLevel: 'silent',
+        ...overrides,
+    });
+    const server = await startServer(config, { logger: createLogger(process.env.JOBCAST_TEST_LOG ?? 'silent'), ...options });
+    t.after(() => server.close());
+    return Object.assign(server, { dir });
+}
+/** Runs `node dist/server/main.js ARGS --port 0` and resolves once it logs that it listens. */
+export function spawnServer(t, args) {
+    const child = spawn(process.execPath, [MAIN, ...args, '--port', '0', '--log-level', 'info'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    const kill = (signal = 'SIGKILL') => {
+        if (child.exitCode === null && child.signalCode === null)
+            child.kill(signal);
+        return exited;
+    };
+    t.after(() => kill());
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    return new Promise((resolve, reject) => {
+        const lines = createInterface({ input: child.stdout });
+        lines.on('line', (line) => {
+            if (!line.startsWith('{'))
+                return;
+            const entry = JSON.parse(line);
+            if (entry.msg === 'jobcast listening')
+                resolve({ url: entry.url, child, exited, kill });
+        });
+        void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${stderr}`)));
+    });
+}
+//# sourceMappingURL=server.js.map

@@ -1,0 +1,402 @@
+// The hub and its sessions against an in-memory connection and a store whose answers the
+// test releases by hand. The sqlite and memory stores answer before any event can slip
+// in; a remote store (Redis) will not, so each race of a catch-up with live events,
+// positions, unsubscribes and store errors is played here step by step. The guarantees
+// themselves are shown over real sockets by ws-*.test.ts, slow-reader.test.ts and sse.test.ts.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { JobcastError } from '../server/errors.js';
+import { Hub } from '../server/hub/hub.js';
+import { EventBus } from '../server/jobs/event-bus.js';
+import { applyEvent } from '../server/protocol/reducer.js';
+/** Jobs folded with the real reducer; every read answers only when the test says so. */
+class FakeStore {
+    bus;
+    jobs = new Map();
+    calls = [];
+    constructor(bus) {
+        this.bus = bus;
+    }
+    /** A queued job at `position`. */
+    create(job, position = 1) {
+        const files = [{ index: 0, name: 'a.bin', size: 10, type: 'application/octet-stream' }];
+        this.jobs.set(job, { snapshot: null, events: [], position });
+        this.append(job, 'job.queued', { processor: 'sha256', label: null, failFast: false, files, position });
+    }
+    /** A running job at seq 3. */
+    createRunning(job) {
+        this.create(job);
+        this.append(job, 'job.started', {});
+        this.append(job, 'file.started', { file: 0 });
+    }
+    append(job, name, data) {
+        const entry = this.jobs.get(job);
+        const event = { type: 'event', job, seq: entry.events.length + 1, ts: 1000 + entry.events.length, name, data };
+        entry.events.push(event);
+        entry.snapshot = applyEvent(entry.events.length === 1 ? null : entry.snapshot, event);
+        if (name.startsWith('job.'))
+            entry.position = entry.snapshot.queuePosition;
+        this.bus.emit('event', event, entry.snapshot);
+        return event;
+    }
+    progress(job, done) {
+        return this.append(job, 'file.progress', { file: 0, done, total: 10, fraction: done / 10, rate: null, etaMs: null, jobEtaMs: null });
+    }
+    finish(job) {
+        this.append(job, 'file.completed', { file: 0, durationMs: 1, result: null, output: false });
+        this.append(job, 'job.completed', { durationMs: 1 });
+    }
+    /** The queue moved: the job's live position changes and a position message goes out. */
+    move(job, position) {
+        this.jobs.get(job).position = position;
+        this.bus.emit('position', { type: 'position', job, position });
+    }
+    /** The job as a GET would show it now, live position included. */
+    current(job) {
+        const entry = this.jobs.get(job);
+        return { ...entry.snapshot, queuePosition: entry.snapshot.status === 'queued' ? entry.position : null };
+    }
+    // What the hub asks for (HubOptions).
+    getSnapshot = (job) => this.read('getSnapshot', job, () => {
+        if (!this.jobs.has(job))
+            throw new JobcastError('job_not_found');
+        return this.current(job);
+    });
+    eventsSince = (job, since) => this.read('eventsSince', job, () => this.jobs.get(job)?.events.slice(since) ?? null);
+    dashboardSnapshots = () => this.read('dashboardSnapshots', null, () => [...this.jobs.keys()].map((id) => this.current(id)));
+    /** Reads now, answers when the test calls answer() or fail(). */
+    read(kind, job, now) {
+        return new Promise((resolve, reject) => {
+            let settle;
+            try {
+                const value = now();
+                settle = () => resolve(value);
+            }
+            catch (err) {
+                settle = () => reject(err);
+            }
+            this.calls.push({ kind, job, settle, fail: reject });
+        });
+    }
+    /** Answers the oldest waiting read of `kind` with what the store held when it was made. */
+    async answer(kind) {
+        this.take(kind).settle();
+        await settled();
+    }
+    async fail(kind, err) {
+        this.take(kind).fail(err);
+        await settled();
+    }
+    /** Answers every read, oldest first, until none waits. */
+    async answerAll() {
+        await settled();
+        while (this.calls.length > 0) {
+            this.calls.shift().settle();
+            await settled();
+        }
+    }
+    take(kind) {
+        const index = this.calls.findIndex((c) => c.kind === kind);
+        assert.notEqual(index, -1, `a ${kind} read is waiting`);
+        return this.calls.splice(index, 1)[0];
+    }
+}
+/** Lets every pending promise continuation run. */
+function settled() {
+    return new Promise((resolve) => setImmediate(resolve));
+}
+/** A connection that keeps what it is sent; its buffer is whatever the test says. */
+class FakeConnection {
+    frames = [];
+    buffered = 0;
+    closedWith = null;
+    send(frame) {
+        this.frames.push(frame);
+    }
+    bufferedAmount() {
+        return this.buffered;
+    }
+    close(code) {
+        this.closedWith = code;
+    }
+    get messages() {
+        return this.frames.map((f) => JSON.parse(f.text));
+    }
+    /** What the client ends up with per job, and every way the stream broke the seq rules of SPEC 3.2. */
+    fold() {
+        const jobs = new Map();
+        const problems = [];
+        for (const m of this.messages) {
+            if (m.type === 'snapshot') {
+                const had = jobs.get(m.job.id);
+                if (had !== undefined && m.job.seq < had.seq)
+                    problems.push(`${m.job.id}: snapshot at ${m.job.seq} after ${had.seq}`);
+                jobs.set(m.job.id, m.job);
+            }
+            else if (m.type === 'event') {
+                const had = jobs.get(m.job) ?? null;
+                if (had === null && m.name !== 'job.queued')
+                    problems.push(`${m.job}: event ${m.seq} with no snapshot`);
+                else if (had !== null && m.seq !== had.seq + 1)
+                    problems.push(`${m.job}: event ${m.seq} after ${had.seq}`);
+                else
+                    jobs.set(m.job, applyEvent(had, m));
+            }
+            else if (m.type === 'position') {
+                const had = jobs.get(m.job);
+                if (had !== undefined)
+                    jobs.set(m.job, { ...had, queuePosition: m.position });
+            }
+        }
+        return { jobs, problems };
+    }
+    of(type) {
+        return this.messages.filter((m) => m.type === type);
+    }
+}
+function rig(t, options = {}) {
+    const bus = new EventBus();
+    const store = new FakeStore(bus);
+    const errors = [];
+    const logger = { error: (obj) => errors.push(obj.err), info() { }, debug() { }, warn() { } };
+    const hub = new Hub({
+        bus,
+        logger,
+        getSnapshot: store.getSnapshot,
+        eventsSince: store.eventsSince,
+        dashboardSnapshots: store.dashboardSnapshots,
+        withPosition: (s) => s,
+        maxSubscriptions: options.maxSubscriptions ?? 10,
+        softLimitBytes: options.softLimitBytes ?? 1000,
+    });
+    t.after(() => hub.close());
+    const connect = () => {
+        const conn = new FakeConnection();
+        const handlers = hub.open(conn, { mayWatchAll: true });
+        return { conn, send: (m) => handlers.onMessage(JSON.stringify(m)), drain: () => handlers.onDrain(), close: () => handlers.onClose() };
+    };
+    return { hub, store, errors, connect };
+}
+test('one event is serialised into one Frame, the same object for every subscriber', async (t) => {
+    const { store, connect } = rig(t);
+    store.createRunning('a');
+    const byName = [connect(), connect()];
+    const dashboard = connect();
+    for (const c of byName)
+        c.send({ op: 'subscribe', job: 'a' });
+    dashboard.send({ op: 'subscribe', job: '*' });
+    await store.answerAll();
+    const sentBefore = [...byName, dashboard].map((c) => c.conn.frames.length);
+    store.progress('a', 5);
+    const frames = [...byName, dashboard].map((c, i) => c.conn.frames.slice(sentBefore[i]));
+    for (const sent of frames)
+        assert.equal(sent.length, 1);
+    assert.ok(frames.every((sent) => sent[0] === frames[0][0]), 'one Frame object shared');
+    assert.equal(frames[0][0].seq, 4);
+});
+test('race: "*" again while live does not send a snapshot older than the events its views already sent', async (t) => {
+    const { store, connect } = rig(t);
+    store.createRunning('a');
+    const { conn, send } = connect();
+    send({ op: 'subscribe', job: '*' });
+    await store.answerAll();
+    send({ op: 'subscribe', job: '*' });
+    await settled();
+    // The store has read 'a' at seq 3; events 4 and 5 come before its answer.
+    store.progress('a', 4);
+    store.progress('a', 5);
+    await store.answer('dashboardSnapshots');
+    store.progress('a', 6);
+    const { jobs, problems } = conn.fold();
+    assert.deepEqual(problems, []);
+    assert.deepEqual(jobs.get('a'), store.current('a'));
+    assert.equal(conn.of('subscribed').length, 2);
+});
+test('race: a job that finishes while "*" is read again does not come back as running', async (t) => {
+    const { store, connect } = rig(t);
+    store.createRunning('a');
+    const { conn, send } = connect();
+    send({ op: 'subscribe', job: '*' });
+    await store.answerAll();
+    send({ op: 'subscribe', job: '*' });
+    await settled();
+    store.finish('a');
+    await store.answer('dashboardSnapshots');
+    const { jobs, problems } = conn.fold();
+    assert.deepEqual(problems, []);
+    assert.equal(jobs.get('a').status, 'completed');
+    assert.deepEqual(jobs.get('a'), store.current('a'));
+});
+test('race: unsubscribing a job by name while "*" is read keeps its seq; no older snapshot follows', async (t) => {
+    const { store, connect } = rig(t);
+    store.createRunning('a');
+    const { conn, send } = connect();
+    send({ op: 'subscribe', job: 'a' });
+    await store.answerAll();
+    send({ op: 'subscribe', job: '*' });
+    await settled();
+    // Read at seq 3; the subscription by name sends 4 and 5 meanwhile, then goes.
+    store.progress('a', 4);
+    store.progress('a', 5);
+    send({ op: 'unsubscribe', job: 'a' });
+    store.progress('a', 6);
+    await store.answer('dashboardSnapshots');
+    store.progress('a', 7);
+    const { jobs, problems } = conn.fold();
+    assert.deepEqual(problems, []);
+    assert.deepEqual(jobs.get('a'), store.current('a'), 'still shown through "*", up to date');
+    assert.deepEqual(conn.of('unsubscribed'), [{ type: 'unsubscribed', job: 'a' }]);
+});
+test('race: a position that arrives during the catch-up is sent after it, while the job is queued', async (t) => {
+    const { store, connect } = rig(t);
+    store.create('q', 3);
+    const { conn, send } = connect();
+    send({ op: 'subscribe', job: 'q' });
+    await settled();
+    // Read at position 3; the queue moves twice before the answer.
+    store.move('q', 2);
+    store.move('q', 1);
+    await store.answer('getSnapshot');
+    assert.deepEqual(conn.of('position'), [{ type: 'position', job: 'q', position: 1 }], 'the latest one only');
+    assert.equal(conn.fold().jobs.get('q').queuePosition, 1);
+    const types = conn.messages.map((m) => m.type);
+    assert.deepEqual(types, ['snapshot', 'position', 'subscribed'], 'after the snapshot it corrects');
+});
+test('race: a position followed by job.started during the catch-up is not sent', async (t) => {
+    const { store, connect } = rig(t);
+    store.create('q', 2);
+    const { conn, send } = connect();
+    send({ op: 'subscribe', job: 'q', since: 0 });
+    await store.answer('eventsSince');
+    store.move('q', 1);
+    store.append('q', 'job.started', {});
+    await store.answer('getSnapshot');
+    const { jobs, problems } = conn.fold();
+    assert.deepEqual(problems, []);
+    assert.equal(jobs.get('q').status, 'running');
+    assert.equal(jobs.get('q').queuePosition, null, 'the position from before the start is not applied after it');
+});
+test('race: a position that arrives while "*" is read is sent after the snapshots, for a job still queued', async (t) => {
+    const { store, connect } = rig(t);
+    store.create('q', 3);
+    store.create('r', 4);
+    const { conn, send } = connect();
+    send({ op: 'subscribe', job: '*' });
+    await settled();
+    store.move('q', 2);
+    store.move('r', 3);
+    store.append('r', 'job.started', {});
+    await store.answer('dashboardSnapshots');
+    const { jobs, problems } = conn.fold();
+    assert.deepEqual(problems, []);
+    assert.deepEqual(conn.of('position'), [{ type: 'position', job: 'q', position: 2 }], 'not the one from before r started');
+    assert.deepEqual(jobs.get('q'), store.current('q'));
+    assert.deepEqual(jobs.get('r'), store.current('r'));
+});
+test('race: a store error during a catch-up drops the view and tells the client; the slot is free again', async (t) => {
+    const { store, connect, errors } = rig(t, { maxSubscriptions: 1 });
+    store.createRunning('a');
+    store.createRunning('b');
+    const { conn, send } = connect();
+    send({ op: 'subscribe', job: 'a' });
+    await settled();
+    store.progress('a', 4);
+    await store.fail('getSnapshot', new Error('connection reset'));
+    assert.deepEqual(conn.of('error').map((e) => [e.code, e.job]), [['internal_error', 'a']]);
+    assert.equal(errors.length, 1, 'logged');
+    // Nothing piles up for the dropped view, and its subscription no longer counts.
+    const count = conn.frames.length;
+    store.progress('a', 5);
+    assert.equal(conn.frames.length, count);
+    send({ op: 'subscribe', job: 'b' });
+    await store.answerAll();
+    assert.deepEqual(conn.of('subscribed').map((s) => s.job), ['b']);
+    // And the job can be subscribed again.
+    send({ op: 'unsubscribe', job: 'b' });
+    send({ op: 'subscribe', job: 'a' });
+    await store.answerAll();
+    assert.deepEqual(conn.fold().jobs.get('a'), store.current('a'));
+});
+test('race: job_not_found during a catch-up still answers job_not_found, and is not logged', async (t) => {
+    const { store, connect, errors } = rig(t);
+    const { conn, send } = connect();
+    send({ op: 'subscribe', job: 'nope' });
+    await store.answerAll();
+    assert.deepEqual(conn.of('error').map((e) => [e.code, e.job]), [['job_not_found', 'nope']]);
+    assert.equal(errors.length, 0);
+});
+test('race: a store error while "*" is read turns "*" off with an error; it can be subscribed again', async (t) => {
+    const { store, connect, errors } = rig(t);
+    store.createRunning('a');
+    const { conn, send } = connect();
+    send({ op: 'subscribe', job: '*' });
+    await settled();
+    store.progress('a', 4);
+    await store.fail('dashboardSnapshots', new Error('timeout'));
+    assert.deepEqual(conn.of('error').map((e) => [e.code, e.job]), [['internal_error', '*']]);
+    assert.equal(errors.length, 1);
+    const count = conn.frames.length;
+    store.progress('a', 5);
+    assert.equal(conn.frames.length, count, '"*" is off');
+    send({ op: 'subscribe', job: '*' });
+    await store.answerAll();
+    store.progress('a', 6);
+    const { jobs, problems } = conn.fold();
+    assert.deepEqual(problems, []);
+    assert.deepEqual(jobs.get('a'), store.current('a'));
+});
+test('race: a store error in the catch-up after a drain drops the view; the next event brings a snapshot', async (t) => {
+    const { store, connect, errors } = rig(t);
+    store.createRunning('a');
+    const { conn, send, drain } = connect();
+    send({ op: 'subscribe', job: '*' });
+    await store.answerAll();
+    conn.buffered = 5000;
+    store.progress('a', 4);
+    conn.buffered = 0;
+    drain();
+    await settled();
+    await store.fail('getSnapshot', new Error('connection reset'));
+    assert.deepEqual(conn.of('error').map((e) => [e.code, e.job]), [['internal_error', 'a']]);
+    assert.equal(errors.length, 1);
+    store.progress('a', 5);
+    const { jobs, problems } = conn.fold();
+    assert.deepEqual(problems, []);
+    assert.deepEqual(jobs.get('a'), store.current('a'));
+});
+test('a re-subscribe by name during its own catch-up supersedes it: one answer, nothing twice', async (t) => {
+    const { store, connect } = rig(t);
+    store.createRunning('a');
+    const { conn, send } = connect();
+    send({ op: 'subscribe', job: 'a' });
+    await store.answerAll();
+    send({ op: 'subscribe', job: 'a' });
+    await settled();
+    store.progress('a', 4);
+    send({ op: 'subscribe', job: 'a', since: 3 });
+    await settled();
+    store.progress('a', 5);
+    await store.answerAll();
+    store.progress('a', 6);
+    const { jobs, problems } = conn.fold();
+    assert.deepEqual(problems, []);
+    assert.deepEqual(jobs.get('a'), store.current('a'));
+    assert.deepEqual(conn.of('subscribed').map((s) => [s.mode, s.seq]), [
+        ['snapshot', 3],
+        ['resume', 5],
+    ], 'the superseded catch-up sent nothing');
+});
+test('closing a connection mid catch-up: nothing is sent and the hub forgets it', async (t) => {
+    const { hub, store, connect } = rig(t);
+    store.createRunning('a');
+    const { conn, send, close } = connect();
+    send({ op: 'subscribe', job: 'a' });
+    send({ op: 'subscribe', job: '*' });
+    await settled();
+    close();
+    await store.answerAll();
+    store.progress('a', 4);
+    assert.equal(conn.frames.length, 0);
+    assert.equal(hub.size, 0);
+});
+//# sourceMappingURL=hub-unit.test.js.map

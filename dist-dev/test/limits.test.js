@@ -1,0 +1,163 @@
+// Process-protecting limits over real sockets: --max-connections, --max-connections-per-ip
+// (HTTP and WebSocket upgrades refused 503 too_many_connections before any upgrade) and
+// --max-concurrent-uploads (503 too_many_uploads before the body is read).
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, DEFAULTS, loadConfig } from '../server/config.js';
+import { uploadFiles } from './helpers/http.js';
+import { startTestServer } from './helpers/server.js';
+/** Opens a TCP connection (from `localAddress` when given). */
+function open(port, localAddress) {
+    return new Promise((resolve, reject) => {
+        const socket = connect({ port, host: '127.0.0.1', ...(localAddress !== undefined && { localAddress }) }, () => resolve(socket));
+        socket.once('error', reject);
+    });
+}
+/** Sends `request` and resolves with the first answer once its headers and Content-Length body are in. */
+function ask(socket, request) {
+    return new Promise((resolve, reject) => {
+        let data = Buffer.alloc(0);
+        const onData = (chunk) => {
+            data = Buffer.concat([data, chunk]);
+            const end = data.indexOf('\r\n\r\n');
+            if (end === -1)
+                return;
+            const head = data.subarray(0, end).toString('latin1');
+            const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+            if (data.length < end + 4 + length)
+                return;
+            socket.off('data', onData);
+            const body = data.subarray(end + 4, end + 4 + length).toString();
+            resolve({ status: Number(head.split(' ')[1]), head: head.toLowerCase(), json: body.startsWith('{') ? JSON.parse(body) : null });
+        };
+        socket.on('data', onData);
+        socket.once('close', () => reject(new Error(`closed before an answer: ${data.toString()}`)));
+        socket.write(request);
+    });
+}
+const GET_HEALTHZ = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n';
+const WS_UPGRADE = 'GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+/** A keep-alive connection the server has admitted (it answered a request on it). */
+async function hold(port, localAddress) {
+    const socket = await open(port, localAddress);
+    assert.equal((await ask(socket, GET_HEALTHZ)).status, 200);
+    return socket;
+}
+/** A request on a fresh connection, answered and closed by the server. */
+async function askFresh(port, request, localAddress) {
+    const socket = await open(port, localAddress);
+    const closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => { });
+    return { ...(await ask(socket, request)), closed };
+}
+const GET_AND_CLOSE = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
+/** Retries `request` on fresh connections until it is admitted: the server sees a close a moment after the client. */
+async function eventuallyAdmitted(port, request = GET_AND_CLOSE, status = 200) {
+    for (let i = 0;; i++) {
+        const answer = await askFresh(port, request);
+        if (answer.status === status)
+            return;
+        if (i === 50)
+            assert.fail(`still refused: ${JSON.stringify(answer.json)}`);
+        await sleep(20);
+    }
+}
+function closeAll(sockets) {
+    return Promise.all(sockets.map((s) => new Promise((resolve) => (s.destroyed ? resolve() : (s.once('close', () => resolve()), s.destroy())))));
+}
+test('past --max-connections, HTTP and WebSocket upgrades get 503 too_many_connections until one closes', async (t) => {
+    const server = await startTestServer(t, { maxConnections: 5, maxConnectionsPerIp: 5 });
+    const held = await Promise.all([1, 2, 3, 4, 5].map(() => hold(server.port)));
+    t.after(() => closeAll(held));
+    const refused = await askFresh(server.port, GET_HEALTHZ);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.json.error.code, 'too_many_connections');
+    assert.match(refused.json.error.message, /--max-connections \(5\)/);
+    assert.match(refused.head, /connection: close/);
+    assert.match(refused.head, /retry-after: 1/);
+    await refused.closed; // the server closes it
+    const upgrade = await askFresh(server.port, WS_UPGRADE);
+    assert.equal(upgrade.status, 503, 'answered before upgrading, not 101');
+    assert.equal(upgrade.json.error.code, 'too_many_connections');
+    assert.match(upgrade.head, /connection: close/);
+    await upgrade.closed;
+    // The admitted connections still work, and closing one frees its slot.
+    assert.equal((await ask(held[0], GET_HEALTHZ)).status, 200);
+    await closeAll(held.slice(0, 1));
+    // A WebSocket upgrade goes through (101) once a slot is free; the server closes it at the end.
+    await eventuallyAdmitted(server.port, WS_UPGRADE, 101);
+});
+test('past --max-connections-per-ip, one address is refused while another is still admitted', async (t) => {
+    const server = await startTestServer(t, { maxConnections: 5, maxConnectionsPerIp: 3 });
+    const held = await Promise.all([1, 2, 3].map(() => hold(server.port)));
+    t.after(() => closeAll(held));
+    const refused = await askFresh(server.port, GET_HEALTHZ);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.json.error.code, 'too_many_connections');
+    assert.match(refused.json.error.message, /--max-connections-per-ip \(3\)/);
+    assert.match(refused.head, /connection: close/);
+    await refused.closed;
+    const upgrade = await askFresh(server.port, WS_UPGRADE);
+    assert.equal(upgrade.status, 503);
+    assert.equal(upgrade.json.error.code, 'too_many_connections');
+    // Another loopback address has its own count (Linux routes all of 127.0.0.0/8 to lo).
+    const other = await open(server.port, '127.0.0.2').catch(() => null);
+    if (other !== null) {
+        t.after(() => closeAll([other]));
+        assert.equal((await ask(other, GET_HEALTHZ)).status, 200);
+    }
+    await closeAll(held.slice(0, 1));
+    await eventuallyAdmitted(server.port);
+});
+test('past --max-concurrent-uploads, POST /jobs gets 503 too_many_uploads with Retry-After before its body is read', async (t) => {
+    const server = await startTestServer(t, { maxConcurrentUploads: 1 });
+    const boundary = 'limitsboundary';
+    const content = 'x'.repeat(1000);
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n` +
+        `${content}\r\n--${boundary}--\r\n`;
+    const half = Math.floor(body.length / 2);
+    const slow = await open(server.port);
+    t.after(() => closeAll([slow]));
+    slow.write(`POST /jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
+    // Half the body, a piece at a time: the upload is being received and holds the only slot.
+    for (let i = 0; i < half; i += 100) {
+        slow.write(body.slice(i, Math.min(i + 100, half)));
+        await sleep(20);
+    }
+    const refused = await uploadFiles(server.url, [{ name: 'b.txt', content: 'hello' }]);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    const error = (await refused.json()).error;
+    assert.equal(error.code, 'too_many_uploads');
+    assert.match(error.message, /--max-concurrent-uploads \(1\)/);
+    // The held upload finishes and frees the slot.
+    const finished = await ask(slow, body.slice(half));
+    assert.equal(finished.status, 202);
+    const next = await uploadFiles(server.url, [{ name: 'c.txt', content: 'hello' }]);
+    assert.equal(next.status, 202);
+    await next.json();
+});
+test('config: the connection and upload limits are settings with defaults, flags, env and validation', () => {
+    assert.equal(DEFAULTS.maxConnections, 10_000);
+    assert.equal(DEFAULTS.maxConnectionsPerIp, 256);
+    assert.equal(DEFAULTS.maxConcurrentUploads, 64);
+    const { config } = loadConfig(['--max-connections', '50', '--max-connections-per-ip=5'], { JOBCAST_MAX_CONCURRENT_UPLOADS: '2' });
+    assert.equal(config.maxConnections, 50);
+    assert.equal(config.maxConnectionsPerIp, 5);
+    assert.equal(config.maxConcurrentUploads, 2);
+    const cases = [
+        [['--max-connections', '0'], /--max-connections must be a whole number of at least 1/],
+        [['--max-connections', 'lots'], /--max-connections must be a whole number/],
+        [['--max-connections-per-ip', '-3'], /--max-connections-per-ip must be a whole number/],
+        [['--max-concurrent-uploads', '0'], /--max-concurrent-uploads must be a whole number of at least 1/],
+        [['--max-concurrent-uploads', '1.5'], /--max-concurrent-uploads must be a whole number/],
+    ];
+    for (const [argv, message] of cases) {
+        assert.throws(() => loadConfig(argv, {}), (err) => err instanceof ConfigError && message.test(err.message), argv.join(' '));
+    }
+});
+//# sourceMappingURL=limits.test.js.map

@@ -1,0 +1,36 @@
+// Requests Node's HTTP parser rejects get the JSON error shape of SPEC 2 too, and the
+// server goes on serving.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RawConnection, rawGet } from './helpers/raw-http.js';
+import { startTestServer } from './helpers/server.js';
+/** Sends `bytes` on a fresh connection; resolves with the answer once the server has closed it. */
+async function sendRaw(port, bytes) {
+    const conn = await RawConnection.open(port);
+    await conn.write(bytes);
+    const response = await conn.response;
+    await conn.closed;
+    assert.ok(response !== null, 'an answer before the close');
+    assert.ok(conn.isClosedByServer, 'the server closes the connection');
+    return response;
+}
+test('unparsable requests get 400 malformed_request or 431 headers_too_large as JSON, then the connection closes', async (t) => {
+    const server = await startTestServer(t);
+    const cases = [
+        ['no HTTP at all', 'hello there\r\n\r\n', 400, 'malformed_request'],
+        ['a header line without a colon', 'GET /healthz HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n', 400, 'malformed_request'],
+        ['a space in the method', 'G ET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'malformed_request'],
+        ['a bad chunk size', 'POST /jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\nzz\r\n', 400, 'malformed_request'],
+        ['headers past 16 KiB', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+    ];
+    for (const [what, bytes, status, code] of cases) {
+        const response = await sendRaw(server.port, bytes);
+        assert.equal(response.status, status, what);
+        assert.equal(response.headers['content-type'], 'application/json; charset=utf-8', what);
+        assert.equal(response.json?.error?.code, code, what);
+        assert.equal(typeof response.json.error.message, 'string', what);
+        assert.equal(response.headers.connection, 'close', what);
+    }
+    assert.equal((await rawGet(server.port, '/healthz')).status, 200, 'the server still serves');
+});
+//# sourceMappingURL=malformed-http.test.js.map

@@ -1,0 +1,44 @@
+// SPEC 7 responsiveness: processing never blocks the event loop. Proved by order, not
+// by milliseconds: every worker runs a processor that spins for an hour without ever
+// yielding (it would hold the event loop that long if it ran on it), and /healthz,
+// GET /jobs/{id} and a WebSocket ping are answered while those files are still running.
+// The figures (p50, p99 of /healthz with busy and idle workers) are in
+// bench/responsiveness.ts.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createJob, getJob } from './helpers/http.js';
+import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
+import { connectWs } from './helpers/ws-client.js';
+const HOUR_MS = 3_600_000;
+test('the server answers while every worker runs a processor that never yields', { timeout: 120_000 }, async (t) => {
+    const workers = 2;
+    const server = await startTestServer(t, { workers, concurrency: workers, processorDir: FIXTURE_PROCESSORS });
+    const ws = await connectWs(t, server.url);
+    const jobs = [];
+    for (let i = 0; i < workers; i++) {
+        const job = await createJob(server.url, [{ name: `spin-${i}`, content: 'x' }], { processor: 'busy', options: JSON.stringify({ ms: HOUR_MS }) });
+        await ws.subscribe(job.id);
+        jobs.push(job);
+    }
+    // `busy` reports progress 0 just before its spin: once both have, both threads spin.
+    for (const job of jobs)
+        await ws.next((m) => m.type === 'event' && m.job === job.id && m.name === 'file.progress', 60_000, `the spin of ${job.id}`);
+    for (let i = 0; i < 50; i++) {
+        const res = await fetch(`${server.url}/healthz`);
+        assert.deepEqual([res.status, await res.json()], [200, { ok: true }]);
+    }
+    await ws.roundTrip(60_000);
+    // Answered while both files still run: neither spin is anywhere near its end.
+    for (const job of jobs) {
+        const snapshot = await getJob(server.url, job.id);
+        assert.deepEqual([snapshot.status, snapshot.files[0].status], ['running', 'running'], 'the processor is still spinning');
+    }
+    assert.equal(server.service.stats().running, workers, 'every worker busy');
+    t.diagnostic(`50 /healthz, 2 GET /jobs and a WebSocket ping answered while ${workers} workers spin`);
+    // A spin that never yields is stopped by terminating its thread, a second after the cancel.
+    for (const job of jobs)
+        await fetch(`${server.url}/jobs/${job.id}/cancel`, { method: 'POST' });
+    for (const job of jobs)
+        await ws.untilFinal(job.id, 60_000);
+});
+//# sourceMappingURL=responsiveness.test.js.map
