@@ -42,7 +42,7 @@ test('file.progress ts are at least --progress-interval apart, the last value ar
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   await writeFile(join(server.dir, 'release'), '');
-  await ws.untilFinal(job.id, 60_000);
+  await ws.untilFinal(job.id);
 
   const events = (await new SseReader(await fetch(`${server.url}/jobs/${job.id}/events?since=0`)).rest())
     .map((m) => JSON.parse(m.data) as JobEvent);

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { createJob, getJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { connectWs } from './helpers/ws-client.js';
+import { HANG_MS } from './helpers/patience.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -24,13 +25,13 @@ test('the server answers while every worker runs a processor that never yields',
     jobs.push(job);
   }
   // `busy` reports progress 0 just before its spin: once both have, both threads spin.
-  for (const job of jobs) await ws.next((m) => m.type === 'event' && m.job === job.id && m.name === 'file.progress', 60_000, `the spin of ${job.id}`);
+  for (const job of jobs) await ws.next((m) => m.type === 'event' && m.job === job.id && m.name === 'file.progress', HANG_MS, `the spin of ${job.id}`);
 
   for (let i = 0; i < 50; i++) {
     const res = await fetch(`${server.url}/healthz`);
     assert.deepEqual([res.status, await res.json()], [200, { ok: true }]);
   }
-  await ws.roundTrip(60_000);
+  await ws.roundTrip();
   // Answered while both files still run: neither spin is anywhere near its end.
   for (const job of jobs) {
     const snapshot = await getJob(server.url, job.id);
@@ -40,5 +41,5 @@ test('the server answers while every worker runs a processor that never yields',
   t.diagnostic(`50 /healthz, 2 GET /jobs and a WebSocket ping answered while ${workers} workers spin`);
   // A spin that never yields is stopped by terminating its thread, a second after the cancel.
   for (const job of jobs) await fetch(`${server.url}/jobs/${job.id}/cancel`, { method: 'POST' });
-  for (const job of jobs) await ws.untilFinal(job.id, 60_000);
+  for (const job of jobs) await ws.untilFinal(job.id);
 });

@@ -200,7 +200,7 @@ async function restartAndFinish(t: TestContext, s: Setup, tracker: Tracker, jobs
     assert.equal(answer.type === 'subscribed' && answer.mode, 'resume', `resume of ${job} after the restart`);
   }
   for (const job of jobs) {
-    const view = await client.untilFinal(job, 20_000);
+    const view = await client.untilFinal(job);
     await client.roundTrip();
     assert.deepEqual(view.gaps, [], `no seq gap in the view of ${job}`);
     assert.deepEqual(view.duplicates, [], `no event twice in the view of ${job}`);
@@ -239,7 +239,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     await midFile(client, a.id, 0);
     const signalAt = Date.now();
     server.child.kill(signal);
-    await waitFor(() => log.has('shutting down'), 'the server to start shutting down', 5000);
+    await waitFor(() => log.has('shutting down'), 'the server to start shutting down');
 
     // (a) During the grace the server still listens: a new upload on a new connection
     // gets 503 shutting_down, so do /readyz and a new WebSocket, and reads are served.

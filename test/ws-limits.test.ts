@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob } from './helpers/synthetic-job.js';
 import { connectWs, jobOf, waitFor, type Message } from './helpers/ws-client.js';
+import { HANG_MS } from './helpers/patience.js';
 
 const isError = (m: Message): m is Extract<Message, { type: 'error' }> => m.type === 'error';
 
@@ -86,7 +87,7 @@ test('unsubscribe: acknowledged, and no event of that job arrives afterwards whi
   leaving.send({ op: 'unsubscribe', job: id });
   assert.deepEqual(await leaving.next(), { type: 'unsubscribed', job: id });
   for (let done = 2; done <= 10; done++) await appendProgress(server.service, id, done);
-  await staying.next((m) => m.type === 'event' && m.seq === 13, 5000, 'seq 13');
+  await staying.next((m) => m.type === 'event' && m.seq === 13, HANG_MS, 'seq 13');
   // Every frame sent before the pong has arrived by the time the pong does.
   await leaving.roundTrip();
   assert.deepEqual(

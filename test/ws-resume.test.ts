@@ -8,6 +8,7 @@ import { createJob, getJob } from './helpers/http.js';
 import { startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob } from './helpers/synthetic-job.js';
 import { checkExactlyOnce, connectWs, Tracker, type Message, type WsClient } from './helpers/ws-client.js';
+import { HANG_MS } from './helpers/patience.js';
 
 /** Sends subscribe and returns every message up to and including `subscribed` (or an error). */
 async function subscribeAndCollect(client: WsClient, job: string, since?: number): Promise<Message[]> {
@@ -116,7 +117,7 @@ async function followWithCuts(t: TestContext, baseUrl: string, jobId: string, tr
       if (style === 'after-messages') {
         const k = 1 + pick(6);
         let seen = 0;
-        await client.next(() => ++seen >= k || view.isFinal, 10_000, `${k} messages`);
+        await client.next(() => ++seen >= k || view.isFinal, HANG_MS, `${k} messages`);
       } else {
         await new Promise((resolve) => setTimeout(resolve, pick(40)));
       }
@@ -131,7 +132,7 @@ async function followWithCuts(t: TestContext, baseUrl: string, jobId: string, tr
     const missed = pick(4);
     if (missed > 0 && !observed.isFinal) {
       const target = view.lastSeq + missed;
-      await observer.next(() => observed.lastSeq >= target || observed.isFinal, 10_000, `seq ${target}`);
+      await observer.next(() => observed.lastSeq >= target || observed.isFinal, HANG_MS, `seq ${target}`);
     }
   }
   return cuts;
@@ -182,7 +183,7 @@ test('closed with 1001 at shutdown: the client resumes with since on the next se
   const client = await connectWs(t, first.url);
   await client.subscribe(job.id, 0);
   // Shut down while the long middle file runs: it is requeued and continues on the next server.
-  await client.next((m) => m.type === 'event' && m.name === 'file.started' && m.data.file === 1, 10_000, 'file 1 started');
+  await client.next((m) => m.type === 'event' && m.name === 'file.started' && m.data.file === 1, HANG_MS, 'file 1 started');
   const closing = first.close();
   const closed = await client.waitClosed();
   await closing;
@@ -222,7 +223,7 @@ test('a resumed subscription to a queued job learns where it stands now (positio
   const dashboard = await connectWs(t, server.url);
   await dashboard.subscribe('*');
   await fetch(`${server.url}/jobs/${ahead.id}/cancel`, { method: 'POST' });
-  await dashboard.next((m) => m.type === 'position' && m.job === job.id && m.position === 1, 5000, 'the new position');
+  await dashboard.next((m) => m.type === 'position' && m.job === job.id && m.position === 1, HANG_MS, 'the new position');
   assert.equal((await getJob(server.url, job.id)).queuePosition, 1);
 
   const again = await connectWs(t, server.url, { tracker: first.tracker });

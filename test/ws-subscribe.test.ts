@@ -7,6 +7,7 @@ import type { Snapshot } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
 import { startTestServer } from './helpers/server.js';
 import { connectWs, jobOf, type JobView, type Message } from './helpers/ws-client.js';
+import { HANG_MS } from './helpers/patience.js';
 
 const KiB = 1024;
 
@@ -68,7 +69,7 @@ test('subscribing mid-job: snapshot of the running job, then live events, equal 
   const early = await connectWs(t, server.url);
   assert.equal((await early.subscribe(job.id, 0)).type, 'subscribed');
   // Wait for the first file to end, so the late client joins in the middle.
-  await early.next((m) => m.type === 'event' && m.name === 'file.completed', 10_000, 'file.completed');
+  await early.next((m) => m.type === 'event' && m.name === 'file.completed', HANG_MS, 'file.completed');
 
   const late = await connectWs(t, server.url);
   late.send({ op: 'subscribe', job: job.id });
@@ -119,13 +120,13 @@ test('"*": snapshots of active and recent jobs, subscribed without seq, then eve
 
   // A new job: its job.queued and all its events reach the dashboard.
   const fresh = await createJob(server.url, [{ name: 'new.txt', content: 'new' }], { ...short, label: 'new' });
-  const queuedEvent = await dash.next((m) => m.type === 'event' && m.job === fresh.id, 5000, 'job.queued of the new job');
+  const queuedEvent = await dash.next((m) => m.type === 'event' && m.job === fresh.id, HANG_MS, 'job.queued of the new job');
   assert.equal(queuedEvent.type === 'event' && queuedEvent.name, 'job.queued');
   assert.equal(queuedEvent.type === 'event' && queuedEvent.seq, 1);
 
   // The queue moves: q1 starts, then q2, then q3; the waiting ones are told their new positions.
   await cancel(server.url, blocker.id);
-  for (const job of [...queued, fresh]) await dash.untilFinal(job.id, 20_000);
+  for (const job of [...queued, fresh]) await dash.untilFinal(job.id);
   for (const job of [blocker, ...queued, fresh]) {
     const final = await getJob(server.url, job.id);
     const view = dash.tracker.view(job.id);

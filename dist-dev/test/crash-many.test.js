@@ -335,7 +335,7 @@ test(`kill -9 at ${KILLS_PER_PHASE * PHASES.length} moments across uploads, queu
     const statesAtKill = [];
     const cutsByName = new Map();
     for (const { id, names } of rig.accepted.values()) {
-        const view = await rig.client.untilFinal(id, 30_000);
+        const view = await rig.client.untilFinal(id);
         const final = await getJob(last.url, id);
         assert.equal(final.status, 'completed', `job ${id}`);
         assert.deepEqual(final.files.map((f) => f.status), names.map(() => 'done'), `every file of ${id} is done`);

@@ -168,7 +168,7 @@ async function restartAndFinish(t, s, tracker, jobs) {
         assert.equal(answer.type === 'subscribed' && answer.mode, 'resume', `resume of ${job} after the restart`);
     }
     for (const job of jobs) {
-        const view = await client.untilFinal(job, 20_000);
+        const view = await client.untilFinal(job);
         await client.roundTrip();
         assert.deepEqual(view.gaps, [], `no seq gap in the view of ${job}`);
         assert.deepEqual(view.duplicates, [], `no event twice in the view of ${job}`);
@@ -205,7 +205,7 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
         await midFile(client, a.id, 0);
         const signalAt = Date.now();
         server.child.kill(signal);
-        await waitFor(() => log.has('shutting down'), 'the server to start shutting down', 5000);
+        await waitFor(() => log.has('shutting down'), 'the server to start shutting down');
         // (a) During the grace the server still listens: a new upload on a new connection
         // gets 503 shutting_down, so do /readyz and a new WebSocket, and reads are served.
         assert.deepEqual(await freshUpload(server.url), { status: 503, code: 'shutting_down' });

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob, yieldToIo } from './helpers/synthetic-job.js';
 import { checkExactlyOnce, connectWs, waitFor } from './helpers/ws-client.js';
+import { HANG_MS } from './helpers/patience.js';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Room for the one frame that may cross the soft limit, plus control messages. */
@@ -38,7 +39,7 @@ test('a stalled client: bounded buffer, the fast client unaffected, a fresh snap
             behindAtSeq ??= after.seq;
     }
     const lastSeq = 3 + count;
-    await fast.next((m) => m.type === 'event' && m.seq === lastSeq, 10_000, `seq ${lastSeq} on the fast client`);
+    await fast.next((m) => m.type === 'event' && m.seq === lastSeq, HANG_MS, `seq ${lastSeq} on the fast client`);
     const rssGrowthMiB = (process.memoryUsage().rss - rssBefore) / MiB;
     // The fast client got every event, in full and in order, without waiting for the slow one.
     const fastView = fast.tracker.view(id);
@@ -61,7 +62,7 @@ test('a stalled client: bounded buffer, the fast client unaffected, a fresh snap
     assert.equal(server.hub.stats().behind, 1);
     // Reading again: what was buffered, then one fresh snapshot in place of the missed events, then live.
     slow.ws.resume();
-    const fresh = await slow.nextOf('snapshot', id, 10_000);
+    const fresh = await slow.nextOf('snapshot', id);
     assert.deepEqual(fresh.job, await server.service.get(id));
     const slowView = slow.tracker.view(id);
     const missed = lastSeq - slowView.eventSeqs.length;
@@ -90,19 +91,19 @@ test('a resume of a long log into a stalled client stops at the soft limit; the 
     client.ws.pause();
     client.send({ op: 'subscribe', job: id, since: 0 });
     // Nearly 5 MiB of log: the catch-up must not queue all of it for a client that does not read.
-    await waitFor(() => server.hub.stats().behind === 1, 'the resume to stop at the soft limit', 5000);
+    await waitFor(() => server.hub.stats().behind === 1, 'the resume to stop at the soft limit');
     const { maxBufferedBytes } = server.hub.stats();
     t.diagnostic(`buffered ${(maxBufferedBytes / KiB).toFixed(0)} KiB for a ${((300 * padBytes) / MiB).toFixed(1)} MiB log`);
     assert.ok(maxBufferedBytes <= softLimitBytes + padBytes + FRAME_SLACK, `buffer bounded (${maxBufferedBytes} bytes)`);
     client.ws.resume();
-    const subscribed = await client.nextOf('subscribed', id, 10_000);
+    const subscribed = await client.nextOf('subscribed', id);
     assert.equal(subscribed.mode, 'resume');
     const view = client.tracker.view(id);
     const before = client.received.slice(0, client.received.indexOf(subscribed));
     assert.deepEqual(before.map((m) => m.type === 'event' && m.seq), Array.from({ length: subscribed.seq }, (_, i) => i + 1), 'events 1..seq, then subscribed');
     assert.equal(client.lastSeqAt(subscribed), subscribed.seq);
     assert.ok(subscribed.seq < 303, 'the replay stopped early');
-    const snapshot = await client.nextOf('snapshot', id, 10_000);
+    const snapshot = await client.nextOf('snapshot', id);
     assert.equal(snapshot.job.seq, 303);
     const final = await finishSyntheticJob(server.service, id);
     await client.untilFinal(id);
@@ -183,7 +184,7 @@ test('snapshots piling up past the hard limit close the connection with 1013, ev
         maxBufferedBytes = Math.max(maxBufferedBytes, server.hub.stats().maxBufferedBytes);
         return server.hub.stats().behind === 1;
     }, 'the connection to be counted as behind', 5000);
-    await waitFor(() => server.hub.stats().behind === 0, 'the server to close it past the hard limit', 5000);
+    await waitFor(() => server.hub.stats().behind === 0, 'the server to close it past the hard limit');
     t.diagnostic(`buffered up to ${(maxBufferedBytes / MiB).toFixed(1)} MiB (hard limit ${hardLimitBytes / MiB} MiB)`);
     assert.ok(maxBufferedBytes > hardLimitBytes);
     client.ws.resume();
@@ -212,7 +213,7 @@ test('a stalled "*" dashboard gets one fresh snapshot per job it fell behind on,
     const lastSeqs = await Promise.all(ids.map(async (id) => (await server.service.get(id)).seq));
     slow.ws.resume();
     for (const [i, id] of ids.entries()) {
-        await slow.next((m) => m.type === 'snapshot' && m.job.id === id && m.job.seq === lastSeqs[i], 10_000, `a fresh snapshot of job ${i}`);
+        await slow.next((m) => m.type === 'snapshot' && m.job.id === id && m.job.seq === lastSeqs[i], HANG_MS, `a fresh snapshot of job ${i}`);
     }
     await waitFor(() => server.hub.stats().behind === 0, 'the dashboard to be live again');
     const finals = [];

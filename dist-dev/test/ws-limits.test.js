@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob } from './helpers/synthetic-job.js';
 import { connectWs, jobOf, waitFor } from './helpers/ws-client.js';
+import { HANG_MS } from './helpers/patience.js';
 const isError = (m) => m.type === 'error';
 test('malformed messages get bad_message, an unknown job job_not_found, and the connection stays open', { timeout: 60_000 }, async (t) => {
     const server = await startTestServer(t);
@@ -81,7 +82,7 @@ test('unsubscribe: acknowledged, and no event of that job arrives afterwards whi
     assert.deepEqual(await leaving.next(), { type: 'unsubscribed', job: id });
     for (let done = 2; done <= 10; done++)
         await appendProgress(server.service, id, done);
-    await staying.next((m) => m.type === 'event' && m.seq === 13, 5000, 'seq 13');
+    await staying.next((m) => m.type === 'event' && m.seq === 13, HANG_MS, 'seq 13');
     // Every frame sent before the pong has arrived by the time the pong does.
     await leaving.roundTrip();
     assert.deepEqual(leaving.received.filter((m) => m.type === 'event' && m.seq > 4), [], 'no event after unsubscribe');

@@ -1,4 +1,5 @@
 // Small HTTP helpers over the global fetch (undici) for tests.
+import { HANG_MS } from './patience.js';
 /** POST /jobs with real multipart built by FormData. */
 export async function uploadFiles(baseUrl, files, fields = {}, query = '', headers = {}) {
     const form = new FormData();
@@ -22,8 +23,8 @@ export async function getJob(baseUrl, id) {
         throw new Error(`GET /jobs/${id} answered ${res.status}`);
     return (await res.json());
 }
-/** Polls GET /jobs/{id} until `isDone(snapshot)` (what a polling client does), with a deadline. */
-export async function pollJob(baseUrl, id, isDone = (s) => ['completed', 'failed', 'cancelled'].includes(s.status), timeoutMs = 30_000) {
+/** Polls GET /jobs/{id} until `isDone(snapshot)` (what a polling client does); the deadline catches a hang. */
+export async function pollJob(baseUrl, id, isDone = (s) => ['completed', 'failed', 'cancelled'].includes(s.status), timeoutMs = HANG_MS) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const snapshot = await getJob(baseUrl, id);

@@ -2,6 +2,7 @@
 // byte (framing, Content-Length that lies, chunk sizes), when to pause, and when to cut
 // the connection, and sees whether the server answered, closed or reset.
 import { connect } from 'node:net';
+import { HANG_MS } from './patience.js';
 /** One client connection to 127.0.0.1:port. */
 export class RawConnection {
     socket;
@@ -137,7 +138,7 @@ export async function postUpload(port, contentType, body, options = {}) {
                 break;
         }
     }
-    const timeoutMs = options.timeoutMs ?? 10_000;
+    const timeoutMs = options.timeoutMs ?? HANG_MS;
     let timer;
     const deadline = new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`POST /jobs: no answer within ${timeoutMs} ms`)), timeoutMs);

@@ -1,7 +1,8 @@
 // Recording what the client SDK reports, and awaiting a condition on it with a
-// deadline: the tests wait for callbacks, never for the clock.
+// deadline that only catches a hang: the tests wait for callbacks, never for the clock.
 import WebSocket from 'ws';
 import { createClient } from '../../client/jobcast-client.js';
+import { HANG_MS } from './patience.js';
 /** Everything a callback was called with, in order; `until` resolves once a value satisfies a predicate. */
 export class Trace {
     values = [];
@@ -21,7 +22,7 @@ export class Trace {
         return this.values.at(-1);
     }
     /** Resolves with the first value from index `from` on (default 0) that passes `test`; rejects after `timeoutMs`. */
-    until(what, test, { from = 0, timeoutMs = 20_000 } = {}) {
+    until(what, test, { from = 0, timeoutMs = HANG_MS } = {}) {
         const found = this.values.slice(from).find(test);
         if (found !== undefined)
             return Promise.resolve(found);

@@ -1,5 +1,6 @@
 // A Server-Sent Events reader for tests: parses a fetch body stream by the rules of the
 // HTML event-stream format (lines, blank-line dispatch, comments, one leading space).
+import { HANG_MS } from './patience.js';
 export class SseReader {
     /** Comment lines seen (`: ping` heartbeats). */
     comments = 0;
@@ -17,7 +18,7 @@ export class SseReader {
         this.reader = res.body.getReader();
     }
     /** The next message, or null once the stream has ended; rejects after `timeoutMs`. */
-    async next(timeoutMs = 5000) {
+    async next(timeoutMs = HANG_MS) {
         const deadline = Date.now() + timeoutMs;
         while (this.ready.length === 0 && !this.isDone) {
             const left = deadline - Date.now();
@@ -39,7 +40,7 @@ export class SseReader {
         return this.ready.shift() ?? null;
     }
     /** Every message up to the end of the stream. */
-    async rest(timeoutMs = 10_000) {
+    async rest(timeoutMs = HANG_MS) {
         const messages = [];
         for (let m = await this.next(timeoutMs); m !== null; m = await this.next(timeoutMs))
             messages.push(m);

@@ -3,6 +3,7 @@
 // and lets tests await messages (`next`) instead of sleeping.
 import WebSocket from 'ws';
 import { applyEvent } from '../../server/protocol/reducer.js';
+import { HANG_MS } from './patience.js';
 /** What one client (or a series of clients resuming each other) knows about one job. */
 export class JobView {
     /** The folded view; null until a snapshot or `job.queued` arrives. */
@@ -98,7 +99,7 @@ export class WsClient {
      * The next message matching `predicate` (any message by default); messages before it
      * that do not match are dropped from the queue (they are still in `received` and folded).
      */
-    next(predicate = () => true, timeoutMs = 5000, what = 'a message') {
+    next(predicate = () => true, timeoutMs = HANG_MS, what = 'a message') {
         if (this.waiter !== null)
             return Promise.reject(new Error('next() is already waiting'));
         while (this.queue.length > 0) {
@@ -121,18 +122,18 @@ export class WsClient {
         });
     }
     /** The next message of `type` (for `job` when given). */
-    nextOf(type, job, timeoutMs = 5000) {
+    nextOf(type, job, timeoutMs = HANG_MS) {
         const isJob = (m) => job === undefined || jobOf(m) === job;
         return this.next((m) => m.type === type && isJob(m), timeoutMs, `${type}${job === undefined ? '' : ` for ${job}`}`);
     }
     /** Sends subscribe and resolves with `subscribed` (or the `error`) for that job. */
-    async subscribe(job, since, timeoutMs = 5000) {
+    async subscribe(job, since, timeoutMs = HANG_MS) {
         this.send({ op: 'subscribe', job, ...(since !== undefined && { since }) });
         const answer = await this.next((m) => (m.type === 'subscribed' || m.type === 'error') && m.job === job, timeoutMs, `subscribed for ${job}`);
         return answer;
     }
     /** The close code and reason once the connection is closed; rejects after `timeoutMs`. */
-    waitClosed(timeoutMs = 10_000) {
+    waitClosed(timeoutMs = HANG_MS) {
         let timer;
         const timeout = new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error(`the connection was not closed within ${timeoutMs} ms`)), timeoutMs);
@@ -140,14 +141,14 @@ export class WsClient {
         return Promise.race([this.closed, timeout]).finally(() => clearTimeout(timer));
     }
     /** Resolves once the view of `job` has folded a final status (the job ended). */
-    async untilFinal(job, timeoutMs = 20_000) {
+    async untilFinal(job, timeoutMs = HANG_MS) {
         const view = this.tracker.view(job);
         if (!view.isFinal)
             await this.next(() => this.tracker.view(job).isFinal, timeoutMs, `the end of job ${job}`);
         return view;
     }
     /** Sends a ping message and waits for its pong: every frame the server sent before is in by then. */
-    async roundTrip(timeoutMs = 5000) {
+    async roundTrip(timeoutMs = HANG_MS) {
         this.send({ op: 'ping' });
         await this.next((m) => m.type === 'pong', timeoutMs, 'pong');
     }
@@ -203,8 +204,8 @@ export async function connectWs(t, baseUrl, options = {}) {
     });
     return client;
 }
-/** Waits until `condition()` holds, checking every few ms, or fails after `timeoutMs`. */
-export async function waitFor(condition, what, timeoutMs = 10_000) {
+/** Waits until `condition()` holds, checking every few ms, or fails after `timeoutMs` (a hang). */
+export async function waitFor(condition, what, timeoutMs = HANG_MS) {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
         if (Date.now() > deadline)
