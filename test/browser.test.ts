@@ -18,8 +18,8 @@ function file(name: string, size: number) {
 }
 
 /** Waits until the job panel says `status`. */
-async function jobStatus(page: Page, status: string, timeout = 30_000): Promise<void> {
-  await page.locator('.job .status', { hasText: new RegExp(`^${status}`) }).waitFor({ timeout });
+async function jobStatus(page: Page, status: string): Promise<void> {
+  await page.locator('.job .status', { hasText: new RegExp(`^${status}`) }).waitFor();
 }
 
 async function fileBars(page: Page): Promise<string[]> {
@@ -93,8 +93,8 @@ test('a server restart mid-job: the page reconnects, resumes and shows the right
   await first.close();
   await page.locator('#connection[data-state="reconnecting"]').waitFor();
   await startTestServer(t, { port: first.port, store: first.config.store, spoolDir: first.config.spoolDir, progressIntervalMs: 50 });
-  await page.locator('#connection[data-state="resumed"]').waitFor({ timeout: 30_000 });
-  await jobStatus(page, 'completed', 60_000);
+  await page.locator('#connection[data-state="resumed"]').waitFor();
+  await jobStatus(page, 'completed');
   assert.deepEqual(await fileBars(page), ['100', '100', '100']);
   await screenshot(page, 'after-restart');
 });
@@ -110,7 +110,7 @@ test('the dashboard shows a job appear, run and finish, with a narrow window too
   await row.waitFor();
   await row.locator('td', { hasText: /^running/ }).waitFor();
   await writeFile(join(server.dir, 'release'), '');
-  await row.locator('td', { hasText: /^completed$/ }).waitFor({ timeout: 30_000 });
+  await row.locator('td', { hasText: /^completed$/ }).waitFor();
   assert.equal(await row.locator('[role="progressbar"]').getAttribute('aria-valuenow'), '100');
   assert.equal(await row.locator('a').getAttribute('href'), `/?job=${job.id}`);
   await screenshot(page, 'dashboard-narrow');

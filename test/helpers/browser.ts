@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { HANG_MS } from './patience.js';
 import { REPO_ROOT } from './server.js';
 
 export const CHROMIUM = process.env.JOBCAST_CHROMIUM ?? '/usr/bin/chromium';
@@ -32,6 +33,9 @@ export async function launchBrowser(t: TestContext): Promise<Browser> {
 /** A page that fails the test on any uncaught error in the page. */
 export async function openPage(t: TestContext, browser: Browser, url: string, viewport = { width: 1100, height: 900 }): Promise<Page> {
   const context = await browser.newContext({ viewport });
+  // Playwright's own 30 s would be a speed bound on a busy machine; this only catches a hang.
+  context.setDefaultTimeout(HANG_MS);
+  context.setDefaultNavigationTimeout(HANG_MS);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { HANG_MS } from './patience.js';
 import { REPO_ROOT } from './server.js';
 export const CHROMIUM = process.env.JOBCAST_CHROMIUM ?? '/usr/bin/chromium';
 /** Screenshots of every browser test run (ignored by git). */
@@ -28,6 +29,9 @@ export async function launchBrowser(t) {
 /** A page that fails the test on any uncaught error in the page. */
 export async function openPage(t, browser, url, viewport = { width: 1100, height: 900 }) {
     const context = await browser.newContext({ viewport });
+    // Playwright's own 30 s would be a speed bound on a busy machine; this only catches a hang.
+    context.setDefaultTimeout(HANG_MS);
+    context.setDefaultNavigationTimeout(HANG_MS);
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (err) => errors.push(err.message));
