@@ -16,7 +16,9 @@ import { waitFor } from './helpers/ws-client.js';
 
 /** True once a job folder on the spool holds some bytes of its first file. */
 function isUploading(spoolDir: string): boolean {
-  return readdirSync(spoolDir).some((id) => (statSync(join(spoolDir, id, 'in-0'), { throwIfNoEntry: false })?.size ?? 0) > 0);
+  // Dot entries are the readiness probe's, not jobs.
+  const jobs = readdirSync(spoolDir).filter((name) => !name.startsWith('.'));
+  return jobs.some((id) => (statSync(join(spoolDir, id, 'in-0'), { throwIfNoEntry: false })?.size ?? 0) > 0);
 }
 
 interface Answer {
