@@ -3,13 +3,15 @@
 // server restart; over real sockets with the `ws` package's WebSocket.
 
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { WatchInfo } from '../client/jobcast-client.js';
 import type { ErrorInfo, Snapshot } from '../server/protocol/types.js';
 import { isFinalStatus } from '../server/protocol/types.js';
 import { createJob, getJob, uploadFiles } from './helpers/http.js';
 import { openClient, trackedWebSocket, Trace, type TrackedSockets } from './helpers/sdk-trace.js';
-import { startTestServer } from './helpers/server.js';
+import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob, yieldToIo } from './helpers/synthetic-job.js';
 import { waitFor } from './helpers/ws-client.js';
 
@@ -38,11 +40,13 @@ function assertNoEventSentTwice(tracked: TrackedSockets, job: string): void {
 }
 
 test('watch() converges to exactly the final GET /jobs/{id} of a multi-file job, queue positions included', async (t) => {
-  const server = await startTestServer(t, { concurrency: 1 });
+  const server = await startTestServer(t, { concurrency: 1, processorDir: FIXTURE_PROCESSORS });
   // Two jobs ahead: the watched one waits at position 2 until the test cancels the first, then at 1, then runs.
-  const first = await delayJob(server.url, 1, 60_000, 'first');
+  // `gated` holds a file at half until the test writes `release`: the first job until its cancel, the
+  // watched one mid-file until the client has folded that progress.
+  const first = await createJob(server.url, [{ name: 'first.bin', content: 'x' }], { processor: 'gated', label: 'first' });
   await delayJob(server.url, 1, 250, 'second');
-  const job = await delayJob(server.url, 3, 150, 'watched');
+  const job = await createJob(server.url, [1, 2, 3].map((i) => ({ name: `f${i}.bin`, content: new Uint8Array(4096 * i) })), { processor: 'gated', label: 'watched' });
   assert.equal(job.queuePosition, 2);
 
   const { client, states } = openClient(t, { url: server.url });
@@ -51,6 +55,8 @@ test('watch() converges to exactly the final GET /jobs/{id} of a multi-file job,
   client.watch(job.id, (snapshot, info) => seen.push([snapshot, info]));
   await seen.until('the subscription to be acknowledged', ([, info]) => info.mode !== null);
   assert.equal((await fetch(`${server.url}/jobs/${first.id}/cancel`, { method: 'POST' })).status, 200);
+  await seen.until('the first file held at half', ([s, info]) => info.event?.name === 'file.progress' && s!.files[0]!.fraction === 0.5);
+  await writeFile(join(server.dir, 'release'), '');
   await seen.until('the job to end', isFinal);
   const final = await getJob(server.url, job.id);
   assert.deepEqual(seen.last![0], final);
@@ -116,8 +122,9 @@ test('connection state goes connecting -> live, and closed after close()', async
 });
 
 test('the SDK reconnects by itself after the server restarts on the same port and store, and converges', async (t) => {
-  const a = await startTestServer(t, { concurrency: 1 });
-  const job = await delayJob(a.url, 5, 250);
+  // File 1 holds (`gated`) until the test releases it after the restart: the stop always finds work left.
+  const a = await startTestServer(t, { concurrency: 1, processorDir: FIXTURE_PROCESSORS, shutdownGraceMs: 100 });
+  const job = await createJob(a.url, [0, 1, 2, 3, 4].map((i) => ({ name: `f${i}.bin`, content: 'x' })), { processor: 'gated', options: '{"hold": [1]}' });
   const tracked = trackedWebSocket();
   const { client, states } = openClient(t, { url: a.url, WebSocket: tracked.WebSocket });
   const seen = new Trace<Seen>();
@@ -128,7 +135,7 @@ test('the SDK reconnects by itself after the server restarts on the same port an
 
   const beforeRestart = states.values.length;
   const firstClosed = new Promise<number>((resolve) => tracked.sockets[0]!.once('close', resolve));
-  await a.close(); // graceful: the running file finishes, the rest of the job is requeued, sockets close with 1001
+  await a.close(); // graceful: the held file does not finish within the grace, the job is requeued, sockets close with 1001
   assert.equal(await firstClosed, 1001);
   const down = await states.until('reconnecting', ([state]) => state === 'reconnecting', { from: beforeRestart });
   assert.ok(down[1].attempt >= 1);
@@ -136,7 +143,8 @@ test('the SDK reconnects by itself after the server restarts on the same port an
   assert.equal(seen.last![1].event?.name, 'job.requeued');
   assert.equal(client.connectionState, 'reconnecting');
 
-  const b = await startTestServer(t, { port: a.port, store: a.config.store, spoolDir: a.config.spoolDir, concurrency: 1 });
+  await writeFile(join(a.dir, 'release'), '');
+  const b = await startTestServer(t, { port: a.port, store: a.config.store, spoolDir: a.config.spoolDir, concurrency: 1, processorDir: FIXTURE_PROCESSORS });
   assert.equal(b.url, a.url);
   const live = await states.until('live again', ([state]) => state === 'live', { from: beforeRestart });
   assert.equal(live[1].resumed, true);

@@ -58,9 +58,13 @@ export function trackedWebSocket() {
     }
     return { WebSocket: TrackedWebSocket, sockets, frames };
 }
-/** A client on the real `ws` WebSocket (or the one given), quick to reconnect, closed after the test. */
+/**
+ * A client on the real `ws` WebSocket (or the one given), quick to reconnect, closed after
+ * the test. It pings only every HANG_MS unless told otherwise: a scripted peer does not
+ * answer pings, and a test that is slow on a busy machine must not see its socket replaced.
+ */
 export function openClient(t, options) {
-    const client = createClient({ WebSocket, backoff: { initialMs: 50, maxMs: 400 }, ...options });
+    const client = createClient({ WebSocket, backoff: { initialMs: 50, maxMs: 400 }, pingIntervalMs: HANG_MS, ...options });
     t.after(() => client.close());
     const states = new Trace();
     client.onConnectionState((state, detail) => states.push([state, detail]));
