@@ -15,9 +15,9 @@ const MiB = 1024 * KiB;
 /** Room for the one frame that may cross the soft limit, plus control messages. */
 const FRAME_SLACK = 8 * KiB;
 
-test('a stalled client: bounded buffer, the fast client unaffected, a fresh snapshot once it reads again', { timeout: 60_000 }, async (t) => {
+test('a stalled client: bounded buffer, the fast client unaffected, a fresh snapshot once it reads again', { timeout: 300_000 }, async (t) => {
   const softLimitBytes = 256 * KiB;
-  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes, hardLimitBytes: 512 * MiB, maxBehindMs: 120_000 } });
+  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes, hardLimitBytes: 512 * MiB, maxBehindMs: 3_600_000 } });
   const id = await createSyntheticJob(server.service);
   const fast = await connectWs(t, server.url);
   const slow = await connectWs(t, server.url);
@@ -36,13 +36,14 @@ test('a stalled client: bounded buffer, the fast client unaffected, a fresh snap
     assert.ok(++count < 3000, 'the stalled client falls behind');
     const after = await appendProgress(server.service, id, count, 1_000_000, padBytes);
     appendedAt.set(after.seq, Date.now());
-    await yieldToIo();
+    // The fast client gets each event before the next is appended, while the slow one reads
+    // nothing: were it held up by the slow one, this would wait for ever (and fail).
+    await fast.next((m) => m.type === 'event' && m.seq === after.seq, HANG_MS, `seq ${after.seq} on the fast client`);
     const stats = server.hub.stats();
     maxBufferedBytes = Math.max(maxBufferedBytes, stats.maxBufferedBytes);
     if (stats.behind > 0) behindAtSeq ??= after.seq;
   }
   const lastSeq = 3 + count;
-  await fast.next((m) => m.type === 'event' && m.seq === lastSeq, HANG_MS, `seq ${lastSeq} on the fast client`);
   const rssGrowthMiB = (process.memoryUsage().rss - rssBefore) / MiB;
 
   // The fast client got every event, in full and in order, without waiting for the slow one.
@@ -56,9 +57,8 @@ test('a stalled client: bounded buffer, the fast client unaffected, a fresh snap
       maxLagMs = Math.max(maxLagMs, fast.receivedAt[i]! - appendedAt.get(m.seq)!);
     }
   });
+  // The lag is a figure, not a bound: a busy machine stretches it, a slow reader does not.
   t.diagnostic(`fast client: ${fastView.eventSeqs.length} events, worst lag ${maxLagMs} ms after the append`);
-  // It had them all while the slow one was still stalled; the lag bound is loose for a loaded machine.
-  assert.ok(maxLagMs < 5000, `the fast client kept up (worst lag ${maxLagMs} ms)`);
 
   // The slow one fell behind and the server stopped queueing for it near the soft limit.
   t.diagnostic(`slow client behind from seq ${behindAtSeq}; most buffered ${(maxBufferedBytes / KiB).toFixed(0)} KiB (soft ${softLimitBytes / KiB} KiB); ${((count * padBytes) / MiB).toFixed(1)} MiB sent to the fast client; rss of this process (server and both clients) +${rssGrowthMiB.toFixed(1)} MiB`);
@@ -86,9 +86,9 @@ test('a stalled client: bounded buffer, the fast client unaffected, a fresh snap
   assert.deepEqual(slowView.eventSeqs.slice(-7), [lastSeq + 1, lastSeq + 2, lastSeq + 3, lastSeq + 4, lastSeq + 5, lastSeq + 6, lastSeq + 7]);
 });
 
-test('a resume of a long log into a stalled client stops at the soft limit; the rest comes as a snapshot', { timeout: 60_000 }, async (t) => {
+test('a resume of a long log into a stalled client stops at the soft limit; the rest comes as a snapshot', { timeout: 300_000 }, async (t) => {
   const softLimitBytes = 64 * KiB;
-  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes, hardLimitBytes: 512 * MiB, maxBehindMs: 120_000 } });
+  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes, hardLimitBytes: 512 * MiB, maxBehindMs: 3_600_000 } });
   const id = await createSyntheticJob(server.service);
   const padBytes = 16 * KiB;
   for (let i = 1; i <= 300; i++) await appendProgress(server.service, id, i, 1_000_000, padBytes);
@@ -147,7 +147,7 @@ async function resumeLosesNothing(server: Awaited<ReturnType<typeof startTestSer
   assert.equal(view.snapshots, 0);
 }
 
-test('stalled past maxBehindMs: closed with 1013, and resuming with since loses nothing', { timeout: 120_000 }, async (t) => {
+test('stalled past maxBehindMs: closed with 1013, and resuming with since loses nothing', { timeout: 300_000 }, async (t) => {
   // The client reads its close frame whenever the test lets it: the cut must not come first.
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 300 }, slowCloseTimeoutMs: 3_600_000 });
   const id = await createSyntheticJob(server.service);
@@ -160,7 +160,7 @@ test('stalled past maxBehindMs: closed with 1013, and resuming with since loses 
   await resumeLosesNothing(server, id, slow, t);
 });
 
-test('a stalled client that does not read its 1013 close frame is cut: it sees 1006, and resuming with since loses nothing', { timeout: 120_000 }, async (t) => {
+test('a stalled client that does not read its 1013 close frame is cut: it sees 1006, and resuming with since loses nothing', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 300 }, slowCloseTimeoutMs: 100 });
   const id = await createSyntheticJob(server.service);
   const { slow, appended } = await stallUntilClosed(server, id, t);
@@ -174,9 +174,10 @@ test('a stalled client that does not read its 1013 close frame is cut: it sees 1
   await resumeLosesNothing(server, id, slow, t);
 });
 
-test('snapshots piling up past the hard limit close the connection with 1013, even with no live event', { timeout: 60_000 }, async (t) => {
+test('snapshots piling up past the hard limit close the connection with 1013, even with no live event', { timeout: 300_000 }, async (t) => {
   const hardLimitBytes = 1 * MiB;
-  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes, maxBehindMs: 120_000 } });
+  // The client reads its close frame whenever the test lets it: the cut must not come first.
+  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes, maxBehindMs: 3_600_000 }, slowCloseTimeoutMs: 3_600_000 });
   // Finished jobs with a 256 KiB result each: their snapshots are big, and nothing live follows.
   const ids: string[] = [];
   for (let i = 0; i < 24; i++) {
@@ -201,8 +202,8 @@ test('snapshots piling up past the hard limit close the connection with 1013, ev
   await waitFor(() => server.hub.size === 0, 'the hub to forget the connection');
 });
 
-test('a stalled "*" dashboard gets one fresh snapshot per job it fell behind on, new jobs included', { timeout: 60_000 }, async (t) => {
-  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 120_000 } });
+test('a stalled "*" dashboard gets one fresh snapshot per job it fell behind on, new jobs included', { timeout: 300_000 }, async (t) => {
+  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 3_600_000 } });
   const ids = [await createSyntheticJob(server.service), await createSyntheticJob(server.service), await createSyntheticJob(server.service)];
   const slow = await connectWs(t, server.url);
   const fast = await connectWs(t, server.url);
