@@ -43,7 +43,7 @@ function fold(messages, start = null) {
 function openEvents(baseUrl, id, headers = {}, query = '') {
     return fetch(`${baseUrl}/jobs/${id}/events${query}`, { headers });
 }
-test('without Last-Event-ID: the snapshot first, then every event with id and name, and the stream ends after the final one', { timeout: 60_000 }, async (t) => {
+test('without Last-Event-ID: the snapshot first, then every event with id and name, and the stream ends after the final one', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t);
     const files = [30, 50, 1].map((k, i) => ({ name: `f${i}`, content: new Uint8Array(k * KiB) }));
     const job = await createJob(server.url, files, { processor: 'delay', options: JSON.stringify({ msPerMiB: 5000 }) });
@@ -64,7 +64,7 @@ test('without Last-Event-ID: the snapshot first, then every event with id and na
     assert.equal(reader.retryMs, 1000);
     t.diagnostic(`SSE: snapshot at seq ${first.id}, then ${eventSeqs.length} events to seq ${final.seq}`);
 });
-test('Last-Event-ID (and ?since=) the log covers: the missed events come first, then live events', { timeout: 60_000 }, async (t) => {
+test('Last-Event-ID (and ?since=) the log covers: the missed events come first, then live events', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t);
     const id = await createSyntheticJob(server.service);
     for (let i = 1; i <= 4; i++)
@@ -90,7 +90,7 @@ test('Last-Event-ID (and ?since=) the log covers: the missed events come first, 
     const { snapshot } = fold(await new SseReader(head).rest());
     assert.deepEqual(snapshot, final);
 });
-test('Last-Event-ID older than the log gives the snapshot first; at the final seq of a finished job, 204', { timeout: 60_000 }, async (t) => {
+test('Last-Event-ID older than the log gives the snapshot first; at the final seq of a finished job, 204', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t, { logSize: 5 });
     const id = await createSyntheticJob(server.service);
     for (let i = 1; i <= 6; i++)
@@ -107,7 +107,7 @@ test('Last-Event-ID older than the log gives the snapshot first; at the final se
     assert.equal(await res.text(), '');
     assert.equal((await openEvents(server.url, id, {}, '?since=11')).status, 204);
 });
-test('Last-Event-ID past the job\'s seq gets the snapshot: then the end for a finished job, live events for a running one', { timeout: 60_000 }, async (t) => {
+test('Last-Event-ID past the job\'s seq gets the snapshot: then the end for a finished job, live events for a running one', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t);
     const done = await createSyntheticJob(server.service);
     const final = await finishSyntheticJob(server.service, done);
@@ -129,7 +129,7 @@ test('Last-Event-ID past the job\'s seq gets the snapshot: then the end for a fi
     assert.deepEqual(rest.map((m) => m.id), ['5', '6', '7']);
     assert.deepEqual(fold([first, ...rest]).snapshot, last);
 });
-test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { timeout: 60_000 }, async (t) => {
+test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t);
     const id = await createSyntheticJob(server.service);
     for (const unknown of ['V1StGXR8_Z5jdHi6B-myT', 'no%20such', 'x'.repeat(80)]) {
@@ -143,10 +143,11 @@ test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { tim
         assert.equal(await errorCode(res), 'invalid_query');
     }
 });
-test('position messages: event: position without id, as the queue moves', { timeout: 60_000 }, async (t) => {
+test('position messages: event: position without id, as the queue moves', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t, { concurrency: 1 });
-    const blocker = await createJob(server.url, [{ name: 'b', content: 'b' }], { processor: 'delay', options: '{"minMs": 60000}' });
-    const ahead = await createJob(server.url, [{ name: 'a', content: 'a' }], { processor: 'delay', options: '{"minMs": 60000}' });
+    // An hour each: they end only when the test cancels them.
+    const blocker = await createJob(server.url, [{ name: 'b', content: 'b' }], { processor: 'delay', options: '{"minMs": 3600000}' });
+    const ahead = await createJob(server.url, [{ name: 'a', content: 'a' }], { processor: 'delay', options: '{"minMs": 3600000}' });
     const job = await createJob(server.url, [{ name: 'c', content: 'c' }], { processor: 'delay', options: '{"minMs": 50}' });
     const reader = new SseReader(await openEvents(server.url, job.id));
     const first = (await reader.next());
@@ -159,8 +160,8 @@ test('position messages: event: position without id, as the queue moves', { time
     assert.deepEqual(fold([first, position, ...rest]).snapshot, await getJob(server.url, job.id));
     assert.equal(rest.at(-1).event, 'job.completed');
 });
-test('a stalled SSE reader: a snapshot replaces what it missed once it reads again', { timeout: 60_000 }, async (t) => {
-    const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * 1024 * KiB, maxBehindMs: 120_000 } });
+test('a stalled SSE reader: a snapshot replaces what it missed once it reads again', { timeout: 300_000 }, async (t) => {
+    const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * 1024 * KiB, maxBehindMs: 3_600_000 } });
     const id = await createSyntheticJob(server.service);
     const reader = new SseReader(await openEvents(server.url, id));
     assert.equal((await reader.next()).event, 'snapshot');
@@ -193,7 +194,7 @@ test('a stalled SSE reader: a snapshot replaces what it missed once it reads aga
     assert.deepEqual(fold([m, ...after]).snapshot, final);
     assert.deepEqual(before.map((x) => Number(x.id)), Array.from({ length: before.length }, (_, i) => 4 + i), 'contiguous before the snapshot');
 });
-test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up', { timeout: 60_000 }, async (t) => {
+test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t, { heartbeatMs: 100 }, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * 1024 * KiB, maxBehindMs: 300 } });
     const id = await createSyntheticJob(server.service);
     const { port } = new URL(server.url);
@@ -218,7 +219,7 @@ test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
     t.diagnostic(`cut after ${appended} appends`);
 });
-test('an SSE stream that ends while its reader is stalled survives the next heartbeats, and ends once read', { timeout: 60_000 }, async (t) => {
+test('an SSE stream that ends while its reader is stalled survives the next heartbeats, and ends once read', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t, { heartbeatMs: 100 });
     const id = await createSyntheticJob(server.service);
     const { port } = new URL(server.url);
