@@ -11,6 +11,7 @@ import { answerClientErrors } from './http/client-errors.js';
 import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
 import { rawErrorResponse } from './http/respond.js';
+import type { LingerLimits } from './http/respond.js';
 import { createRouter } from './http/router.js';
 import { Spool } from './http/spool.js';
 import { sseRoutes } from './http/sse-route.js';
@@ -50,6 +51,8 @@ export interface StartOptions {
   hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs'>;
   /** How long a WebSocket closed with 1013 has to read its close frame before it is cut (default 10 s). */
   slowCloseTimeoutMs?: number;
+  /** How much of a refused request's body is read on before its connection closes (default 8 MiB or 2 s). */
+  refusalLinger?: LingerLimits;
 }
 
 /** Starts a server; rejects with ConfigError for settings that cannot work (a missing --processor-dir, say). */
@@ -124,7 +127,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     logger,
   });
-  const router = createRouter(routes, logger, new Set(['/healthz', '/metrics']));
+  const router = createRouter(routes, logger, new Set(['/healthz', '/metrics']), options.refusalLinger);
   const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, connectionLimits.guard(router));
   answerClientErrors(server, logger);
   connectionLimits.attach(server);

@@ -95,7 +95,7 @@ export async function startServer(config, options = {}) {
         maxConnectionsPerIp: config.maxConnectionsPerIp,
         logger,
     });
-    const router = createRouter(routes, logger, new Set(['/healthz', '/metrics']));
+    const router = createRouter(routes, logger, new Set(['/healthz', '/metrics']), options.refusalLinger);
     const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, connectionLimits.guard(router));
     answerClientErrors(server, logger);
     connectionLimits.attach(server);

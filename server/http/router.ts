@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JobcastError, isJobcastError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { sendError } from './respond.js';
+import { DEFAULT_LINGER, sendError, type LingerLimits } from './respond.js';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -22,8 +22,11 @@ export interface Route {
   methods: Partial<Record<'GET' | 'POST' | 'DELETE' | 'HEAD', Handler>>;
 }
 
-/** Returns the request listener for node:http. Paths that need quiet logs are listed in `quietPaths`. */
-export function createRouter(routes: Route[], logger: Logger, quietPaths: ReadonlySet<string> = new Set()) {
+/**
+ * Returns the request listener for node:http. Paths that need quiet logs are listed in
+ * `quietPaths`; `linger` bounds how long a refused request's body is read on (sendError).
+ */
+export function createRouter(routes: Route[], logger: Logger, quietPaths: ReadonlySet<string> = new Set(), linger: LingerLimits = DEFAULT_LINGER) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -37,7 +40,7 @@ export function createRouter(routes: Route[], logger: Logger, quietPaths: Readon
     });
     dispatch(routes, { req, res, url, params: {} }).catch((err: unknown) => {
       if (!isJobcastError(err)) logger.error({ err, path: url.pathname }, 'request failed unexpectedly');
-      sendError(req, res, isJobcastError(err) ? err : new JobcastError('internal_error'));
+      sendError(req, res, isJobcastError(err) ? err : new JobcastError('internal_error'), linger);
     });
   };
 }

@@ -16,22 +16,16 @@ function writeJsonHead(res, status, body, headers) {
     return text;
 }
 /**
- * A refused request whose body is still arriving: the whole answer goes out at once, but
- * the connection stays open, reading and discarding the body, until it ends or these
- * bounds are reached, and only then closes. Closing a socket with unread bytes makes the
- * kernel send a reset, and a reset can destroy the answer before the client has read it
- * (or fail the client's next write first), so a refused upload would look like a network
- * error instead of its error code. The answer carries Content-Length, so the client has
- * all of it long before the close.
+ * 8 MiB or 2 s: enough for a client that goes on writing at any usual rate to read its
+ * answer, little enough that a refused client cannot hold the socket.
  */
-const LINGER_MAX_BYTES = 8 * 1024 * 1024;
-const LINGER_MAX_MS = 2000;
+export const DEFAULT_LINGER = Object.freeze({ maxBytes: 8 * 1024 * 1024, maxMs: 2000 });
 /**
  * Sends `{"error": {code, message}}`. When the request body has not been read to its end
  * (an upload refused part-way), the connection lingers within the bounds above, then
  * closes: it cannot carry another request.
  */
-export function sendError(req, res, error) {
+export function sendError(req, res, error, linger = DEFAULT_LINGER) {
     if (res.headersSent) {
         res.destroy();
         return;
@@ -41,10 +35,10 @@ export function sendError(req, res, error) {
         return sendJson(res, error.status, error.toJSON(), headers);
     headers.connection = 'close';
     res.write(writeJsonHead(res, error.status, error.toJSON(), headers));
-    void drainBody(req).then(() => res.end());
+    void drainBody(req, linger).then(() => res.end());
 }
 /** Reads and discards the rest of `req`; resolves at its end, when it breaks off, or at the bounds. */
-function drainBody(req) {
+function drainBody(req, linger) {
     return new Promise((resolve) => {
         let drained = 0;
         const finish = () => {
@@ -56,10 +50,10 @@ function drainBody(req) {
         };
         const count = (chunk) => {
             drained += chunk.length;
-            if (drained > LINGER_MAX_BYTES)
+            if (drained > linger.maxBytes)
                 finish();
         };
-        const timer = setTimeout(finish, LINGER_MAX_MS);
+        const timer = setTimeout(finish, linger.maxMs);
         req.on('data', count);
         req.once('end', finish);
         req.once('close', finish);

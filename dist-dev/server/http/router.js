@@ -1,9 +1,12 @@
 // A small method-and-path router: a known path with another method is 405 (with
 // Allow), anything else 404, and every thrown error becomes the SPEC 2 error shape.
 import { JobcastError, isJobcastError } from '../errors.js';
-import { sendError } from './respond.js';
-/** Returns the request listener for node:http. Paths that need quiet logs are listed in `quietPaths`. */
-export function createRouter(routes, logger, quietPaths = new Set()) {
+import { DEFAULT_LINGER, sendError } from './respond.js';
+/**
+ * Returns the request listener for node:http. Paths that need quiet logs are listed in
+ * `quietPaths`; `linger` bounds how long a refused request's body is read on (sendError).
+ */
+export function createRouter(routes, logger, quietPaths = new Set(), linger = DEFAULT_LINGER) {
     return (req, res) => {
         const startedAt = performance.now();
         const url = new URL(req.url ?? '/', 'http://localhost');
@@ -15,7 +18,7 @@ export function createRouter(routes, logger, quietPaths = new Set()) {
         dispatch(routes, { req, res, url, params: {} }).catch((err) => {
             if (!isJobcastError(err))
                 logger.error({ err, path: url.pathname }, 'request failed unexpectedly');
-            sendError(req, res, isJobcastError(err) ? err : new JobcastError('internal_error'));
+            sendError(req, res, isJobcastError(err) ? err : new JobcastError('internal_error'), linger);
         });
     };
 }
