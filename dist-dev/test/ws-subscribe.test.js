@@ -1,9 +1,11 @@
 // WebSocket subscriptions (SPEC 3.3) over real sockets: a live view folds to the final
 // snapshot, the `*` dashboard, queue positions, and the token rules for `*`.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { createJob, getJob } from './helpers/http.js';
-import { startTestServer } from './helpers/server.js';
+import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { connectWs, jobOf } from './helpers/ws-client.js';
 import { HANG_MS } from './helpers/patience.js';
 const KiB = 1024;
@@ -12,9 +14,9 @@ function multiFileJob(baseUrl, label = 'multi') {
     const files = [40, 64, 1, 90].map((k, i) => ({ name: `f${i}.bin`, content: new Uint8Array(k * KiB) }));
     return createJob(baseUrl, files, { processor: 'delay', label, options: JSON.stringify({ msPerMiB: 3000, minMs: 30 }) });
 }
-/** A job that runs until it is cancelled: it holds the only slot when concurrency is 1. */
+/** A job that runs until it is cancelled (an hour): it holds the only slot when concurrency is 1. */
 function blockerJob(baseUrl) {
-    return createJob(baseUrl, [{ name: 'block', content: 'x' }], { processor: 'delay', label: 'blocker', options: '{"minMs": 60000}' });
+    return createJob(baseUrl, [{ name: 'block', content: 'x' }], { processor: 'delay', label: 'blocker', options: '{"minMs": 3600000}' });
 }
 async function cancel(baseUrl, id) {
     const res = await fetch(`${baseUrl}/jobs/${id}/cancel`, { method: 'POST' });
@@ -27,7 +29,7 @@ function assertContiguous(view, from) {
     assert.deepEqual(view.duplicates, [], 'no duplicate');
     assert.deepEqual(view.eventSeqs, Array.from({ length: view.eventSeqs.length }, (_, i) => from + i));
 }
-test('subscribing to a queued job before it starts: the live view folds to exactly the final snapshot', { timeout: 60_000 }, async (t) => {
+test('subscribing to a queued job before it starts: the live view folds to exactly the final snapshot', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t, { concurrency: 1 });
     const blocker = await blockerJob(server.url);
     const job = await multiFileJob(server.url);
@@ -53,9 +55,11 @@ test('subscribing to a queued job before it starts: the live view folds to exact
         assert.ok(names.has(name), name);
     t.diagnostic(`events delivered: ${view.eventSeqs.length} (final seq ${final.seq})`);
 });
-test('subscribing mid-job: snapshot of the running job, then live events, equal to the final snapshot', { timeout: 60_000 }, async (t) => {
-    const server = await startTestServer(t);
-    const job = await multiFileJob(server.url);
+test('subscribing mid-job: snapshot of the running job, then live events, equal to the final snapshot', { timeout: 300_000 }, async (t) => {
+    // File 1 holds (`gated`) until the test releases it: the late client joins mid-job however slow the machine.
+    const server = await startTestServer(t, { processorDir: FIXTURE_PROCESSORS });
+    const files = [40, 64, 1, 90].map((k, i) => ({ name: `f${i}.bin`, content: new Uint8Array(k * KiB) }));
+    const job = await createJob(server.url, files, { processor: 'gated', options: JSON.stringify({ hold: [1] }) });
     const early = await connectWs(t, server.url);
     assert.equal((await early.subscribe(job.id, 0)).type, 'subscribed');
     // Wait for the first file to end, so the late client joins in the middle.
@@ -68,6 +72,7 @@ test('subscribing mid-job: snapshot of the running job, then live events, equal 
     const subscribed = await late.nextOf('subscribed', job.id);
     assert.equal(subscribed.mode, 'snapshot');
     assert.equal(subscribed.seq, late.lastSeqAt(subscribed), "subscribed carries the last seq delivered");
+    await writeFile(join(server.dir, 'release'), '');
     const [lateView, earlyView] = [await late.untilFinal(job.id), await early.untilFinal(job.id)];
     const final = await getJob(server.url, job.id);
     assert.deepEqual(lateView.snapshot, final);
@@ -76,7 +81,7 @@ test('subscribing mid-job: snapshot of the running job, then live events, equal 
     assertContiguous(earlyView, 1);
     t.diagnostic(`late client: snapshot at seq ${first.seq}, then ${lateView.eventSeqs.length} events to seq ${final.seq}`);
 });
-test('"*": snapshots of active and recent jobs, subscribed without seq, then every event of new jobs and positions', { timeout: 60_000 }, async (t) => {
+test('"*": snapshots of active and recent jobs, subscribed without seq, then every event of new jobs and positions', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t, { concurrency: 1 });
     const finished = await createJob(server.url, [{ name: 'done.txt', content: 'done' }]);
     const pre = await connectWs(t, server.url);
@@ -133,7 +138,7 @@ test('"*": snapshots of active and recent jobs, subscribed without seq, then eve
     const foreign = watcher.received.filter((m) => jobOf(m) !== undefined && jobOf(m) !== queued[2].id);
     assert.deepEqual(foreign, [], 'a subscriber by name hears only its job');
 });
-test('unsubscribing "*" stops the stream of every job', { timeout: 60_000 }, async (t) => {
+test('unsubscribing "*" stops the stream of every job', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t);
     const dash = await connectWs(t, server.url);
     assert.equal((await dash.subscribe('*')).type, 'subscribed');
@@ -146,7 +151,7 @@ test('unsubscribing "*" stops the stream of every job', { timeout: 60_000 }, asy
     await dash.roundTrip();
     assert.deepEqual(dash.received.filter((m) => jobOf(m) === job.id), []);
 });
-test('token rules for "*": refused without the token, served with ?token=, a wrong token closes with 1008', { timeout: 60_000 }, async (t) => {
+test('token rules for "*": refused without the token, served with ?token=, a wrong token closes with 1008', { timeout: 300_000 }, async (t) => {
     const server = await startTestServer(t, { token: 'sekrit' });
     const anonymous = await connectWs(t, server.url);
     const refused = await anonymous.subscribe('*');
