@@ -26,7 +26,7 @@ function holdMainThread(ms: number): void {
   }
 }
 
-test('file.progress ts are at least --progress-interval apart, the last value arrives, nothing after the transition', { timeout: 180_000 }, async (t) => {
+test('file.progress ts are at least --progress-interval apart, the last value arrives, nothing after the transition', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { progressIntervalMs: INTERVAL_MS, processorDir: FIXTURE_PROCESSORS, logSize: 100_000 });
   const job = await createJob(server.url, [{ name: 'chatty.bin', content: 'x' }], { processor: 'chatty', options: JSON.stringify({ reports: REPORTS }) });
   const ws = await connectWs(t, server.url);

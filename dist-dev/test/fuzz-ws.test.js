@@ -293,7 +293,7 @@ async function expectClose(t, url, send, code, what) {
     assert.equal(closed.code, code, what);
     assert.ok(!client.received.some((m) => m.type === 'error' && m.code !== 'bad_message'), `${what}: no other error before the close`);
 }
-test('hostile WebSocket traffic: every bad request answered, the right closes, nothing leaks', { timeout: 120_000 }, async (t) => {
+test('hostile WebSocket traffic: every bad request answered, the right closes, nothing leaks', { timeout: 300_000 }, async (t) => {
     const { gc, how } = findGc();
     const startedAt = Date.now();
     const server = await startTestServer(t, { maxMessageSize: MAX_MESSAGE_SIZE, token: TOKEN });
