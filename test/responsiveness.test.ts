@@ -7,10 +7,10 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Snapshot } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
-import { connectWs } from './helpers/ws-client.js';
-import { HANG_MS } from './helpers/patience.js';
+import { connectWs, waitFor } from './helpers/ws-client.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -18,14 +18,17 @@ test('the server answers while every worker runs a processor that never yields',
   const workers = 2;
   const server = await startTestServer(t, { workers, concurrency: workers, processorDir: FIXTURE_PROCESSORS });
   const ws = await connectWs(t, server.url);
-  const jobs = [];
+  const jobs: Snapshot[] = [];
   for (let i = 0; i < workers; i++) {
     const job = await createJob(server.url, [{ name: `spin-${i}`, content: 'x' }], { processor: 'busy', options: JSON.stringify({ ms: HOUR_MS }) });
     await ws.subscribe(job.id);
     jobs.push(job);
   }
   // `busy` reports progress 0 just before its spin: once both have, both threads spin.
-  for (const job of jobs) await ws.next((m) => m.type === 'event' && m.job === job.id && m.name === 'file.progress', HANG_MS, `the spin of ${job.id}`);
+  // Its file.progress is the job's fourth event (after job.queued, job.started and
+  // file.started), whether it came live or in the snapshot of the subscribe.
+  const hasSpun = (id: string): boolean => ws.tracker.view(id).lastSeq >= 4;
+  await waitFor(() => jobs.every((job) => hasSpun(job.id)), 'both processors to spin');
 
   for (let i = 0; i < 50; i++) {
     const res = await fetch(`${server.url}/healthz`);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { Snapshot } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
-import { connectWs, jobOf, type JobView, type Message } from './helpers/ws-client.js';
+import { connectWs, jobOf, waitFor, type JobView, type Message } from './helpers/ws-client.js';
 import { HANG_MS } from './helpers/patience.js';
 
 const KiB = 1024;
@@ -72,8 +72,9 @@ test('subscribing mid-job: snapshot of the running job, then live events, equal 
   const job = await createJob(server.url, files, { processor: 'gated', options: JSON.stringify({ hold: [1] }) });
   const early = await connectWs(t, server.url);
   assert.equal((await early.subscribe(job.id, 0)).type, 'subscribed');
-  // Wait for the first file to end, so the late client joins in the middle.
-  await early.next((m) => m.type === 'event' && m.name === 'file.completed', HANG_MS, 'file.completed');
+  // Wait for the first file to end, so the late client joins in the middle. (On the view:
+  // the event may have come in the replay, before `subscribed`.)
+  await waitFor(() => early.tracker.view(job.id).snapshot?.files[0]!.status === 'done', 'file 0 to complete');
 
   const late = await connectWs(t, server.url);
   late.send({ op: 'subscribe', job: job.id });
