@@ -14,7 +14,7 @@ import { createTokenCheck } from './http/auth.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
-import { rawErrorResponse } from './http/respond.js';
+import { rawErrorResponse, type LingerLimits } from './http/respond.js';
 import { withOpenApiRoute } from './http/openapi/document.js';
 import { serveInOrder } from './http/pipelining.js';
 import { parseTarget } from './http/request-target.js';
@@ -64,6 +64,10 @@ export interface StartOptions {
   hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs'>;
   /** An HTTP connection whose client takes no byte of a waiting answer for this long is closed (default 60 s). */
   httpStallTimeoutMs?: number;
+  /** How long a WebSocket closed with 1013 has to read its close frame before it is cut (default 10 s). */
+  slowCloseTimeoutMs?: number;
+  /** How much of a refused request's body is read on before its connection closes (default 8 MiB or 2 s). */
+  refusalLinger?: LingerLimits;
 }
 
 /** The parts that hold and move jobs; none of them knows HTTP. */
@@ -115,7 +119,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxSubscriptions: config.maxSubscriptions,
     ...options.hubLimits,
   });
-  const http = await startHttp(config, { backend, spool, registry, jobs, hub, logger, stallTimeoutMs: options.httpStallTimeoutMs });
+  const http = await startHttp(config, { backend, spool, registry, jobs, hub, logger, options });
   logger.info(
     { url: http.url, store: config.store.replace(/\/\/[^@]*@/, '//***@'), workers: config.workers, concurrency: config.concurrency },
     'jobcast listening',
@@ -186,7 +190,8 @@ async function startHttp(
     jobs: JobParts;
     hub: Hub;
     logger: Logger;
-    stallTimeoutMs: number | undefined;
+    /** The test and benchmark knobs of startServer. */
+    options: StartOptions;
   },
 ): Promise<{ server: Server; url: string; port: number; closeSockets(): void }> {
   const { backend, spool, registry, jobs, hub, logger } = deps;
@@ -219,8 +224,8 @@ async function startHttp(
     logger,
   });
   const hosts = hostPolicy(config.host, config.allowedHosts);
-  const router = createRouter(routes, logger, { hosts, quietPaths: new Set(['/healthz', '/metrics']) });
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, serveInOrder(connectionLimits.guard(router), { logger, stallTimeoutMs: deps.stallTimeoutMs }));
+  const router = createRouter(routes, logger, { hosts, quietPaths: new Set(['/healthz', '/metrics']), linger: deps.options.refusalLinger });
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, serveInOrder(connectionLimits.guard(router), { logger, stallTimeoutMs: deps.options.httpStallTimeoutMs }));
   answerClientErrors(server, logger);
   connectionLimits.attach(server);
   const transport = attachWsTransport(server, {
@@ -228,6 +233,7 @@ async function startHttp(
     logger,
     maxMessageSize: config.maxMessageSize,
     heartbeatMs: config.heartbeatMs,
+    slowCloseTimeoutMs: deps.options.slowCloseTimeoutMs,
     allowedOrigins: config.allowedOrigins,
     hasToken: token.hasToken,
     isAuthorized: token.isAuthorized,

@@ -9,7 +9,7 @@ import { JobcastError, isJobcastError, misdirectedRequest } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isAllowedHost, type HostPolicy } from '../transport/door.js';
 import { parseTarget, queryUrl } from './request-target.js';
-import { sendError } from './respond.js';
+import { DEFAULT_LINGER, sendError, type LingerLimits } from './respond.js';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -39,11 +39,14 @@ export interface RouterOptions {
   hosts: HostPolicy;
   /** Paths whose successful requests are logged at debug level only. */
   quietPaths?: ReadonlySet<string>;
+  /** How much of a refused request's body is read on before its connection closes (sendError). */
+  linger?: LingerLimits;
 }
 
 /** Returns the request listener for node:http. */
 export function createRouter(routes: Route[], logger: Logger, options: RouterOptions) {
   const quietPaths = options.quietPaths ?? new Set<string>();
+  const linger = options.linger ?? DEFAULT_LINGER;
   return (req: IncomingMessage, res: ServerResponse): void => {
     const startedAt = performance.now();
     const target = parseTarget(req.url ?? '/');
@@ -62,7 +65,7 @@ export function createRouter(routes: Route[], logger: Logger, options: RouterOpt
       : Promise.reject(misdirectedRequest(host));
     answer.catch((err: unknown) => {
       if (!isJobcastError(err)) logger.error({ err, path: target.path }, 'request failed unexpectedly');
-      sendError(req, res, isJobcastError(err) ? err : new JobcastError('internal_error'));
+      sendError(req, res, isJobcastError(err) ? err : new JobcastError('internal_error'), linger);
     });
   };
 }

@@ -55,8 +55,10 @@ async function writeHead(opts: SseRouteOptions, { req, res, url, params }: Reque
   if (!JOB_ID.test(id)) throw new JobcastError('job_not_found');
   const since = parseSince(req.headers['last-event-id'], url.searchParams.get('since'));
   const snapshot = await opts.reader.get(id);
-  if (isFinalStatus(snapshot.status) && since !== undefined && since >= snapshot.seq) {
-    // The client has the final event: 204 tells an EventSource to stop reconnecting.
+  if (isFinalStatus(snapshot.status) && since === snapshot.seq) {
+    // The client has the final event: 204 tells an EventSource to stop reconnecting. An id
+    // past the final seq is not "everything": the client's idea of the job is wrong (a store
+    // restored from an older copy), so it gets the snapshot like any uncovered id (SPEC 3.4).
     res.writeHead(204).end();
     return null;
   }

@@ -23,6 +23,7 @@ import busboy from 'busboy';
 import { JobcastError } from '../errors.js';
 import type { FileDescriptor } from '../protocol/types.js';
 import { cleanFilename } from './filename.js';
+import { installPartHeaderFilter } from './part-header-filter.js';
 import type { Spool } from '../spool/spool.js';
 import { applyField, MAX_LABEL_CHARS, UPLOAD_FIELDS, type UploadFields } from './upload-fields.js';
 import { UploadPace } from './upload-pace.js';
@@ -162,7 +163,7 @@ class UploadReceiver {
     try {
       this.parser = this.createParser(); // throws for a missing boundary
     } catch (error) {
-      return this.fail(unparsable(error));
+      return this.fail(error instanceof JobcastError ? error : unparsable(error));
     }
     // Listen for an abort while the folder is being made; the body waits in the paused request.
     req.on('close', this.reqOnClose);
@@ -200,6 +201,12 @@ class UploadReceiver {
         parts: maxFiles + MAX_FIELDS + 1,
       },
     });
+    try {
+      // Part headers may hold the control characters browsers send in file names.
+      installPartHeaderFilter(parser);
+    } catch (error) {
+      throw new JobcastError('internal_error', messageOf(error));
+    }
     // Kept now: busboy swaps the search out once it reaches the closing delimiter.
     this.delimiterSearch = (parser as unknown as { _bparser?: { matches?: unknown } })._bparser ?? null;
     parser.on('file', this.parserOnFile);

@@ -26,6 +26,8 @@ export interface WsTransportOptions extends DoorPolicy {
   maxMessageSize: number;
   /** Ping interval (--heartbeat); a socket that misses two pongs in a row is dropped. */
   heartbeatMs: number;
+  /** Time a socket closed with 1013 has to read its close frame before it is cut; default SLOW_CLOSE_TIMEOUT_MS. */
+  slowCloseTimeoutMs?: number;
   /** Answers an upgrade that is refused (a connection limit, a foreign Host) with its HTTP error and returns true; the upgrade stops there. */
   refuseUpgrade?(socket: Duplex, req: IncomingMessage): boolean;
 }
@@ -33,10 +35,13 @@ export interface WsTransportOptions extends DoorPolicy {
 /** A closing socket that does not finish the close handshake (it is not reading) is cut after this. */
 const CLOSE_TIMEOUT_MS = 2000;
 /**
- * The same for a socket closed as too slow (1013). Its close frame waits behind everything
- * already queued for it (up to the hub's limits plus the kernel's buffers, megabytes): a
- * reader that is slow, not dead, needs longer than 2 s to reach it, and cut earlier it sees
- * 1006 instead of the 1013 that SPEC 3.3 promises. What it holds meanwhile is bounded by the hard limit.
+ * The same for a socket closed as too slow (1013), SPEC 3.3: "one that does not read that
+ * close frame within a few seconds is cut (the client then sees 1006)". Its close frame
+ * waits behind everything already queued for it (up to the hub's limits plus the kernel's
+ * buffers, megabytes), so a reader that is slow, not dead, gets longer than the 2 s above
+ * to reach it and see 1013. Either way the client reconnects and resumes with `since`
+ * (the SDK does after 1013, 1001 and 1006). What the socket holds meanwhile is bounded by
+ * the hard limit.
  */
 const SLOW_CLOSE_TIMEOUT_MS = 10_000;
 /** Pings a socket may leave unanswered in a row (SPEC 3.3: dropped at the second). */
@@ -69,6 +74,8 @@ class WsConnection implements Connection {
     readonly socket: Duplex,
     /** Its heartbeat group (a share of the transport's open connections); it leaves it on close. */
     readonly group: Set<WsConnection>,
+    /** Shared by every socket: a number, not a closure. */
+    readonly slowCloseTimeoutMs: number,
   ) {}
 
   /**
@@ -85,7 +92,7 @@ class WsConnection implements Connection {
   }
 
   close(code: number, reason: string): void {
-    closeSoon(this.ws, code, reason);
+    closeSoon(this.ws, code, reason, code === CLOSE_CODES.tryAgainLater ? this.slowCloseTimeoutMs : CLOSE_TIMEOUT_MS);
   }
 }
 
@@ -118,9 +125,9 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
     ws.on('error', wsOnError);
     // Refusals happen after the upgrade, so that a browser sees the close code (1008).
     const door = checkDoor(req, url, opts);
-    if (!door.ok) return void closeSoon(ws, CLOSE_CODES.policy, door.reason);
+    if (!door.ok) return void closeSoon(ws, CLOSE_CODES.policy, door.reason, CLOSE_TIMEOUT_MS);
     const socket: Linked<typeof req.socket> = req.socket;
-    const connection = new WsConnection(ws, socket, groups[joined++ % HEARTBEAT_GROUPS]!);
+    const connection = new WsConnection(ws, socket, groups[joined++ % HEARTBEAT_GROUPS]!, opts.slowCloseTimeoutMs ?? SLOW_CLOSE_TIMEOUT_MS);
     connection.group.add(connection);
     ws[kConnection] = socket[kConnection] = connection;
     connection.handlers = opts.hub.open(connection, { mayWatchAll: door.mayWatchAll });
@@ -181,7 +188,7 @@ function messageFrame(frame: Frame): Buffer {
   return textFrame(frame.text);
 }
 
-function closeSoon(ws: WebSocket, code: number, reason: string): void {
+function closeSoon(ws: WebSocket, code: number, reason: string, timeoutMs: number): void {
   ws.close(code, reason);
-  setTimeout(() => ws.terminate(), code === CLOSE_CODES.tryAgainLater ? SLOW_CLOSE_TIMEOUT_MS : CLOSE_TIMEOUT_MS).unref();
+  setTimeout(() => ws.terminate(), timeoutMs).unref();
 }

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { HANG_MS } from './patience.js';
 import { REPO_ROOT } from './server.js';
 
 export const CHROMIUM = process.env.JOBCAST_CHROMIUM ?? '/usr/bin/chromium';
@@ -48,6 +49,9 @@ export interface PageOptions {
 export async function openPage(t: TestContext, browser: Browser, url: string, options: PageOptions = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: options.viewport ?? { width: 1100, height: 900 } });
   if (options.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
+  // Playwright's own 30 s would be a speed bound on a busy machine; this only catches a hang.
+  context.setDefaultTimeout(HANG_MS);
+  context.setDefaultNavigationTimeout(HANG_MS);
   const page = await context.newPage();
   const errors: string[] = [];
   const report = (what: string) => {

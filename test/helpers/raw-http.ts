@@ -3,6 +3,7 @@
 // the connection, and sees whether the server answered, closed or reset.
 
 import { connect, type Socket } from 'node:net';
+import { HANG_MS } from './patience.js';
 
 export interface RawResponse {
   status: number;
@@ -130,7 +131,7 @@ export interface PostOptions {
   sendBytes?: number;
   /** Send the body in pieces of this size, one write each; default: head and body in one write. */
   pieceSize?: number;
-  /** Fail when no answer came within this (default 10 s). */
+  /** Fail when no answer came within this (default HANG_MS: a hang). */
   timeoutMs?: number;
 }
 
@@ -153,7 +154,7 @@ export async function postUpload(port: number, contentType: string, body: Buffer
       if (!(await conn.write(toSend.subarray(offset, offset + options.pieceSize)))) break;
     }
   }
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? HANG_MS;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`POST /jobs: no answer within ${timeoutMs} ms`)), timeoutMs);
