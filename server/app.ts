@@ -28,7 +28,6 @@ import type { Store } from './store/store.js';
 import { ProcessorPool } from './workers/pool.js';
 import { loadProcessorRegistry } from './workers/registry.js';
 import { attachWsTransport } from './transport/ws-transport.js';
-import { isFinalStatus, type Snapshot } from './protocol/types.js';
 
 export interface RunningServer {
   /** `http://host:port`, with the port actually bound (useful with --port 0). */
@@ -46,8 +45,10 @@ export interface RunningServer {
 /** Knobs that are not settings: for tests and benchmarks. */
 export interface StartOptions {
   logger?: Logger;
-  /** Slow-reader limits of the hub (defaults: 1 MiB soft, 8 MiB hard, 30 s behind). */
-  hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs'>;
+  /** Slow-reader limits of the hub (defaults: 1 MiB soft, 8 MiB hard, 30 s behind, 32 MiB of cached snapshots). */
+  hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs' | 'snapshotCacheBytes'>;
+  /** Wraps the store once it is open (tests count its reads); the server then uses only the wrapper. */
+  wrapStore?(store: Store): Store;
 }
 
 /** Starts a server; rejects with ConfigError for settings that cannot work (a missing --processor-dir, say). */
@@ -60,7 +61,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (!registry.has(config.processor)) {
     throw new ConfigError(`--processor '${config.processor}' is not registered; known: ${registry.names().join(', ')}`);
   }
-  const store = await openStore(config.store, { logSize: config.logSize });
+  const opened = await openStore(config.store, { logSize: config.logSize });
+  const store = options.wrapStore?.(opened) ?? opened;
   const spool = new Spool(config.spoolDir);
   await spool.init();
   // Files of uploads that never became jobs (a crash mid-upload) belong to nobody.
@@ -82,7 +84,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     fileTimeoutMs: config.fileTimeoutMs,
     logger,
   });
-  const metrics = createMetrics(store, bus, () => service.stats());
+  // The hub is built below; its gauges are read at scrape time.
+  const metrics = createMetrics(store, bus, () => service.stats(), () => hub.stats());
   await service.start();
   const retention = config.retentionMs === null ? null : new RetentionSweeper(store, (id) => service.forget(id), config.retentionMs, logger);
   retention?.start();
@@ -94,13 +97,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     getSnapshot: (id) => service.get(id),
     eventsSince: (id, since) => store.eventsSince(id, since),
-    dashboardSnapshots: () => dashboardSnapshots(store, service),
+    dashboardIds: () => dashboardIds(store),
     withPosition: (snapshot) => service.withPosition(snapshot),
     maxSubscriptions: config.maxSubscriptions,
+    maxMessagesPerSecond: config.maxMessagesPerSecond,
     ...options.hubLimits,
   });
   const routes = [
-    ...sseRoutes({ hub, service, heartbeatMs: config.heartbeatMs }),
+    ...sseRoutes({ hub, heartbeatMs: config.heartbeatMs }),
     ...jobRoutes({
       service,
       store,
@@ -177,15 +181,13 @@ function refuseWhileShuttingDown(socket: Duplex, service: JobService): boolean {
 /** Most finished jobs a new `*` subscriber gets snapshots of (SPEC 3.3). */
 const DASHBOARD_RECENT = 100;
 
-/** Every queued and running job, then the most recently finished ones. */
-async function dashboardSnapshots(store: Store, service: JobService): Promise<Snapshot[]> {
-  const active: Snapshot[] = [];
-  for (const id of await store.idsByStatus(['queued', 'running'])) {
-    const snapshot = await store.getSnapshot(id);
-    if (snapshot !== null) active.push(service.withPosition(snapshot));
-  }
-  const recent = (await store.list({ limit: DASHBOARD_RECENT })).jobs.filter((s) => isFinalStatus(s.status));
-  return [...active, ...recent];
+/**
+ * Every queued and running job, then the most recently finished ones: ids only. The hub
+ * reads their snapshots one at a time, as fast as the subscriber takes them.
+ */
+async function dashboardIds(store: Store): Promise<string[]> {
+  const active = await store.idsByStatus(['queued', 'running']);
+  return [...active, ...(await store.recentlyFinished(DASHBOARD_RECENT))];
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

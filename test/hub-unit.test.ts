@@ -15,7 +15,7 @@ import { applyEvent } from '../server/protocol/reducer.js';
 import type { EventDataMap, EventName, JobEvent, ServerMessage, Snapshot } from '../server/protocol/types.js';
 import type { Connection } from '../server/transport/connection.js';
 
-type Kind = 'getSnapshot' | 'eventsSince' | 'dashboardSnapshots';
+type Kind = 'getSnapshot' | 'eventsSince' | 'dashboardIds';
 
 /** A read the store has made but not answered yet: the value is what the store held when asked. */
 interface Call {
@@ -29,6 +29,8 @@ interface Call {
 class FakeStore {
   private readonly jobs = new Map<string, { snapshot: Snapshot; events: JobEvent[]; position: number | null }>();
   private readonly calls: Call[] = [];
+  /** Reads made so far, by kind. */
+  readonly reads: Record<Kind, number> = { getSnapshot: 0, eventsSince: 0, dashboardIds: 0 };
 
   constructor(private readonly bus: EventBus) {}
 
@@ -88,10 +90,11 @@ class FakeStore {
   readonly eventsSince = (job: string, since: number): Promise<JobEvent[] | null> =>
     this.read('eventsSince', job, () => this.jobs.get(job)?.events.slice(since) ?? null);
 
-  readonly dashboardSnapshots = (): Promise<Snapshot[]> => this.read('dashboardSnapshots', null, () => [...this.jobs.keys()].map((id) => this.current(id)));
+  readonly dashboardIds = (): Promise<string[]> => this.read('dashboardIds', null, () => [...this.jobs.keys()]);
 
   /** Reads now, answers when the test calls answer() or fail(). */
   private read<T>(kind: Kind, job: string | null, now: () => T): Promise<T> {
+    this.reads[kind]++;
     return new Promise<T>((resolve, reject) => {
       let settle: () => void;
       try {
@@ -124,6 +127,11 @@ class FakeStore {
     }
   }
 
+  /** Reads made but not answered yet. */
+  get waiting(): number {
+    return this.calls.length;
+  }
+
   private take(kind: Kind): Call {
     const index = this.calls.findIndex((c) => c.kind === kind);
     assert.notEqual(index, -1, `a ${kind} read is waiting`);
@@ -141,6 +149,7 @@ class FakeConnection implements Connection {
   readonly frames: Frame[] = [];
   buffered = 0;
   closedWith: number | null = null;
+  isPaused = false;
 
   send(frame: Frame): void {
     this.frames.push(frame);
@@ -152,6 +161,14 @@ class FakeConnection implements Connection {
 
   close(code: number): void {
     this.closedWith = code;
+  }
+
+  pauseReading(): void {
+    this.isPaused = true;
+  }
+
+  resumeReading(): void {
+    this.isPaused = false;
   }
 
   get messages(): ServerMessage[] {
@@ -203,7 +220,7 @@ function rig(t: TestContext, options: { maxSubscriptions?: number; softLimitByte
     logger,
     getSnapshot: store.getSnapshot,
     eventsSince: store.eventsSince,
-    dashboardSnapshots: store.dashboardSnapshots,
+    dashboardIds: store.dashboardIds,
     withPosition: (s) => s,
     maxSubscriptions: options.maxSubscriptions ?? 10,
     softLimitBytes: options.softLimitBytes ?? 1000,
@@ -240,11 +257,11 @@ test('race: "*" again while live does not send a snapshot older than the events 
   send({ op: 'subscribe', job: '*' });
   await store.answerAll();
   send({ op: 'subscribe', job: '*' });
-  await settled();
+  await store.answer('dashboardIds');
   // The store has read 'a' at seq 3; events 4 and 5 come before its answer.
   store.progress('a', 4);
   store.progress('a', 5);
-  await store.answer('dashboardSnapshots');
+  await store.answer('getSnapshot');
   store.progress('a', 6);
   const { jobs, problems } = conn.fold();
   assert.deepEqual(problems, []);
@@ -259,9 +276,10 @@ test('race: a job that finishes while "*" is read again does not come back as ru
   send({ op: 'subscribe', job: '*' });
   await store.answerAll();
   send({ op: 'subscribe', job: '*' });
-  await settled();
+  await store.answer('dashboardIds');
+  // Read at seq 3, running; the job ends before the answer.
   store.finish('a');
-  await store.answer('dashboardSnapshots');
+  await store.answer('getSnapshot');
   const { jobs, problems } = conn.fold();
   assert.deepEqual(problems, []);
   assert.equal(jobs.get('a')!.status, 'completed');
@@ -276,12 +294,12 @@ test('race: unsubscribing a job by name while "*" is read keeps its seq; no olde
   await store.answerAll();
   send({ op: 'subscribe', job: '*' });
   await settled();
-  // Read at seq 3; the subscription by name sends 4 and 5 meanwhile, then goes.
+  // Listed at seq 3; the subscription by name sends 4 and 5 meanwhile, then goes.
   store.progress('a', 4);
   store.progress('a', 5);
   send({ op: 'unsubscribe', job: 'a' });
   store.progress('a', 6);
-  await store.answer('dashboardSnapshots');
+  await store.answerAll();
   store.progress('a', 7);
   const { jobs, problems } = conn.fold();
   assert.deepEqual(problems, []);
@@ -320,7 +338,27 @@ test('race: a position followed by job.started during the catch-up is not sent',
   assert.equal(jobs.get('q')!.queuePosition, null, 'the position from before the start is not applied after it');
 });
 
-test('race: a position that arrives while "*" is read is sent after the snapshots, for a job still queued', async (t) => {
+test('race: a position that arrives while a "*" snapshot is read is sent after it, for a job still queued', async (t) => {
+  const { store, connect } = rig(t);
+  store.create('q', 3);
+  store.create('r', 4);
+  const { conn, send } = connect();
+  send({ op: 'subscribe', job: '*' });
+  await store.answer('dashboardIds');
+  // q is read at position 3; the queue moves, then r starts, before the answers.
+  store.move('q', 2);
+  store.move('r', 3);
+  store.append('r', 'job.started', {});
+  await store.answerAll();
+  const { jobs, problems } = conn.fold();
+  assert.deepEqual(problems, []);
+  assert.deepEqual(conn.of('position'), [{ type: 'position', job: 'q', position: 2 }], 'after its snapshot; none for r, which was ahead');
+  assert.deepEqual(jobs.get('q'), store.current('q'));
+  assert.deepEqual(jobs.get('r'), store.current('r'));
+  assert.equal(jobs.get('r')!.queuePosition, null, 'the position from before r started is not applied after it');
+});
+
+test('race: while the "*" list is read, jobs seen live are shown live; the walk then sends no older snapshot', async (t) => {
   const { store, connect } = rig(t);
   store.create('q', 3);
   store.create('r', 4);
@@ -330,12 +368,12 @@ test('race: a position that arrives while "*" is read is sent after the snapshot
   store.move('q', 2);
   store.move('r', 3);
   store.append('r', 'job.started', {});
-  await store.answer('dashboardSnapshots');
+  await store.answerAll();
   const { jobs, problems } = conn.fold();
   assert.deepEqual(problems, []);
-  assert.deepEqual(conn.of('position'), [{ type: 'position', job: 'q', position: 2 }], 'not the one from before r started');
   assert.deepEqual(jobs.get('q'), store.current('q'));
   assert.deepEqual(jobs.get('r'), store.current('r'));
+  assert.equal(conn.of('snapshot').filter((s) => s.job.id === 'r').length, 1, 'r: one snapshot, at its start');
 });
 
 test('race: a store error during a catch-up drops the view and tells the client; the slot is free again', async (t) => {
@@ -382,7 +420,7 @@ test('race: a store error while "*" is read turns "*" off with an error; it can 
   send({ op: 'subscribe', job: '*' });
   await settled();
   store.progress('a', 4);
-  await store.fail('dashboardSnapshots', new Error('timeout'));
+  await store.fail('dashboardIds', new Error('timeout'));
   assert.deepEqual(conn.of('error').map((e) => [e.code, e.job]), [['internal_error', '*']]);
   assert.equal(errors.length, 1);
   const count = conn.frames.length;

@@ -4,14 +4,12 @@
 
 import { JobcastError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
-import type { JobService } from '../jobs/job-service.js';
 import { isFinalStatus } from '../protocol/types.js';
 import type { Connection } from '../transport/connection.js';
 import type { RequestContext, Route } from './router.js';
 
 export interface SseRouteOptions {
   hub: Hub;
-  service: JobService;
   /** Comment lines keep proxies from timing the stream out (--heartbeat). */
   heartbeatMs: number;
 }
@@ -30,7 +28,8 @@ async function stream(opts: SseRouteOptions, { req, res, url, params }: RequestC
   const id = params.id!;
   if (!JOB_ID.test(id)) throw new JobcastError('job_not_found');
   const since = parseSince(req.headers['last-event-id'], url.searchParams.get('since'));
-  const snapshot = await opts.service.get(id);
+  // Through the hub: a finished job's snapshot comes from its cache, without a store read.
+  const { snapshot } = await opts.hub.readSnapshot(id);
   if (isFinalStatus(snapshot.status) && since !== undefined && since >= snapshot.seq) {
     // The client has the final event: 204 tells an EventSource to stop reconnecting.
     res.writeHead(204).end();
@@ -46,8 +45,9 @@ async function stream(opts: SseRouteOptions, { req, res, url, params }: RequestC
   // A write after end() makes the response emit 'error', which nobody handles: the process
   // dies. 'close' (which used to stop the heartbeat) comes only once the client has read the
   // end, which a stalled client never does; so the heartbeat stops with the stream itself.
+  // A stream with bytes still waiting is not idle: no comment is added to a buffer the client is not reading.
   const heartbeat = setInterval(() => {
-    if (!res.writableEnded) res.write(': ping\n\n');
+    if (!res.writableEnded && res.writableLength === 0) res.write(': ping\n\n');
   }, opts.heartbeatMs);
   heartbeat.unref();
   const end = (): void => {
@@ -62,6 +62,9 @@ async function stream(opts: SseRouteOptions, { req, res, url, params }: RequestC
       if (frame.isFinal) end();
     },
     bufferedAmount: () => res.writableLength,
+    // The client sends nothing on an SSE stream: there is nothing to stop reading.
+    pauseReading() {},
+    resumeReading() {},
     close: () => {
       end();
       // Closed as too slow (or at shutdown): a reader that does not take the end of the stream
