@@ -28,7 +28,8 @@ import { CatchUp, DashboardWalk, View, ViewTable } from './views.js';
 /** What a session needs from its hub. */
 export interface SessionHost {
   readonly maxSubscriptions: number;
-  readonly maxMessagesPerSecond: number;
+  /** --max-messages-per-second, and how many messages may come at once. */
+  readonly messageRate: { readonly perSecond: number; readonly burst: number };
   readonly softLimitBytes: number;
   readonly hardLimitBytes: number;
   /** The job's current snapshot and its Frame (a finished one from the cache); rejects JobcastError('job_not_found'). */
@@ -57,10 +58,8 @@ export abstract class Delivery {
   /** The `*` subscription: off, live, or the walk of its catch-up. */
   protected dashboard: DashboardWalk | 'off' | 'live' = 'off';
   protected explicitCount = 0;
-  /** onClose has run: the hub has forgotten the session. */
-  protected isClosed = false;
-  /** The server is closing the connection (or it is closed): nothing more is handled, read from the store or written. */
-  protected isEnding = false;
+  /** ending: the server is closing the connection; closed: onClose has run and the hub has forgotten it. */
+  protected phase: 'open' | 'ending' | 'closed' = 'open';
   /** When the send buffer last went over the soft limit (for maxBehindMs), or null since it drained. */
   behindSince: number | null = null;
 
@@ -68,6 +67,15 @@ export abstract class Delivery {
     readonly connection: Connection,
     protected readonly host: SessionHost,
   ) {}
+
+  /** Closing or closed: nothing more is handled, read from the store or written. */
+  protected get isEnding(): boolean {
+    return this.phase !== 'open';
+  }
+
+  protected get isClosed(): boolean {
+    return this.phase === 'closed';
+  }
 
   /** A live event of a job this session watches (by name or through `*`). */
   deliver(frame: Frame, snapshot: Snapshot): void {
@@ -258,7 +266,7 @@ export abstract class Delivery {
 
   protected end(code: number, reason: string): boolean {
     if (this.isEnding) return false;
-    this.isEnding = true;
+    this.phase = 'ending';
     this.connection.close(code, reason);
     this.onEnd();
     return true;

@@ -71,7 +71,7 @@ const SLOW_CHECK_MS = 500;
 
 export class Hub implements SessionHost {
   readonly maxSubscriptions: number;
-  readonly maxMessagesPerSecond: number;
+  readonly messageRate: { readonly perSecond: number; readonly burst: number };
   readonly softLimitBytes: number;
   readonly hardLimitBytes: number;
   private readonly maxBehindMs: number;
@@ -87,7 +87,9 @@ export class Hub implements SessionHost {
 
   constructor(private readonly opts: HubOptions) {
     this.maxSubscriptions = opts.maxSubscriptions;
-    this.maxMessagesPerSecond = opts.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND;
+    const perSecond = opts.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND;
+    // A client re-subscribing every watch after a reconnect sends up to --max-subscriptions at once.
+    this.messageRate = Object.freeze({ perSecond, burst: opts.maxSubscriptions + perSecond });
     this.softLimitBytes = opts.softLimitBytes ?? DEFAULT_SOFT_LIMIT;
     this.hardLimitBytes = opts.hardLimitBytes ?? DEFAULT_HARD_LIMIT;
     this.maxBehindMs = opts.maxBehindMs ?? DEFAULT_MAX_BEHIND_MS;

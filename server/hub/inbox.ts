@@ -13,7 +13,6 @@
 //   does not stop at once): the client sends faster than it reads.
 
 import type { Connection } from '../transport/connection.js';
-import { MessageRate } from './message-rate.js';
 
 /** Messages waiting before the connection stops being read even under the soft limit. */
 const PAUSE_AT = 16;
@@ -31,6 +30,7 @@ const MAX_AFTER_CLOSE = 64;
 
 /** What the inbox needs from its session. */
 export interface InboxOwner {
+  readonly connection: Connection;
   /** Whether the next message may be handled now (buffer under the soft limit, few reads waiting). */
   mayHandle(): boolean;
   /** Whether the send buffer is over the soft limit (then reading stops as soon as a message waits). */
@@ -38,33 +38,37 @@ export interface InboxOwner {
   handle(text: string | null): void;
 }
 
-/** Why a message was refused; the owner closes the connection with 1008 (too_many_messages). */
-export type Refusal = 'rate' | 'backlog';
+/**
+ * --max-messages-per-second as a token bucket of `burst` tokens refilled at `perSecond`,
+ * kept as one number per connection (the "theoretical arrival time" of GCRA): `tat` is when
+ * the bucket would be full again. Returns the new `tat` for an admitted message, or null
+ * when the bucket is empty (the client sends too fast).
+ */
+export function admitMessage(tat: number, now: number, rate: { readonly perSecond: number; readonly burst: number }): number | null {
+  const interval = 1000 / rate.perSecond;
+  const next = Math.max(tat, now) + interval;
+  return next - now > rate.burst * interval ? null : next;
+}
 
+/**
+ * The messages of one connection that wait. Made when the first one has to wait and let go
+ * once none does: most connections are idle, and thousands of them each hold a session.
+ */
 export class Inbox {
   private readonly waiting: Array<string | null> = [];
   private waitingBytes = 0;
   private isPaused = false;
-  /** Messages that came after close(); null while open. */
-  private afterClose: number | null = null;
-  private readonly rate: MessageRate;
+  /** Messages that came after close(); -1 while open. */
+  private afterClose = -1;
 
-  constructor(
-    private readonly connection: Connection,
-    private readonly owner: InboxOwner,
-    /** --max-messages-per-second, and how many may come at once. */
-    limits: { perSecond: number; burst: number },
-  ) {
-    this.rate = new MessageRate(limits.perSecond, limits.burst);
-  }
+  constructor(private readonly owner: InboxOwner) {}
 
-  /** A message arrived. Null when it is taken (handled now or later), else why it is refused. */
-  push(text: string | null): Refusal | null {
-    if (this.afterClose !== null) {
+  /** A message that cannot be handled now; 'backlog' when too much already waits (the owner closes with 1008). */
+  push(text: string | null): 'backlog' | null {
+    if (this.afterClose >= 0) {
       if (++this.afterClose > MAX_AFTER_CLOSE) this.setPaused(true);
       return null;
     }
-    if (!this.rate.take()) return 'rate';
     this.waiting.push(text);
     this.waitingBytes += text === null ? 0 : text.length;
     if (this.waitingBytes > MAX_WAITING_BYTES) return 'backlog';
@@ -72,16 +76,25 @@ export class Inbox {
     return null;
   }
 
-  /** Handles what may be handled now, then stops or resumes reading. Called again on drain and when a read is over. */
-  pump(): void {
-    if (this.afterClose !== null) return;
-    while (this.waiting.length > 0 && this.owner.mayHandle()) {
-      const text = this.waiting.shift()!;
+  /**
+   * Handles what may be handled now, then stops or resumes reading. Called again on drain
+   * and when a read is over. True once nothing waits and the connection is read: the inbox can go.
+   */
+  pump(): boolean {
+    if (this.afterClose >= 0) return false;
+    const waiting = this.waiting;
+    let handled = 0;
+    while (handled < waiting.length && this.afterClose < 0 && this.owner.mayHandle()) {
+      const text = waiting[handled++]!;
       this.waitingBytes -= text === null ? 0 : text.length;
       this.owner.handle(text);
     }
-    const count = this.waiting.length;
+    // handle() may have closed the connection: close() has dropped what waited.
+    if (this.afterClose >= 0) return false;
+    waiting.splice(0, handled);
+    const count = waiting.length;
     this.setPaused(count >= PAUSE_AT || (count > 0 && this.owner.isOverSoftLimit()));
+    return count === 0;
   }
 
   /**
@@ -91,8 +104,13 @@ export class Inbox {
   close(): void {
     this.waiting.length = 0;
     this.waitingBytes = 0;
-    this.afterClose ??= 0;
+    if (this.afterClose < 0) this.afterClose = 0;
     this.setPaused(false);
+  }
+
+  /** Nothing waits and the connection is read: the owner may let the inbox go. */
+  get isIdle(): boolean {
+    return this.waiting.length === 0 && !this.isPaused && this.afterClose < 0;
   }
 
   /** Whether the connection is not being read now (for stats). */
@@ -103,7 +121,7 @@ export class Inbox {
   private setPaused(isPaused: boolean): void {
     if (isPaused === this.isPaused) return;
     this.isPaused = isPaused;
-    if (isPaused) this.connection.pauseReading();
-    else this.connection.resumeReading();
+    if (isPaused) this.owner.connection.pauseReading();
+    else this.owner.connection.resumeReading();
   }
 }

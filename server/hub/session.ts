@@ -18,8 +18,8 @@ import type { Connection, ConnectionHandlers } from '../transport/connection.js'
 import { parseClientMessage } from './client-message.js';
 import { Delivery, type SessionHost } from './delivery.js';
 import { Frame } from './frame.js';
-import { Inbox, type Refusal } from './inbox.js';
-import { ReadQueue } from './read-queue.js';
+import { admitMessage, Inbox, type InboxOwner } from './inbox.js';
+import { ReadQueue, type ReadQueueOwner, type ReadTask } from './read-queue.js';
 import { DashboardWalk, View } from './views.js';
 
 export type { SessionHost } from './delivery.js';
@@ -36,9 +36,13 @@ export interface SessionHandlers extends ConnectionHandlers {
  */
 const MAX_READS = 4;
 
-export class Session extends Delivery implements SessionHandlers {
-  private readonly reads: ReadQueue;
-  private readonly inbox: Inbox;
+export class Session extends Delivery implements SessionHandlers, InboxOwner, ReadQueueOwner {
+  /** Catch-up reads under way or waiting; null when there are none (most connections, most of the time). */
+  private reads: ReadQueue | null = null;
+  /** Messages that wait; null when none does. */
+  private inbox: Inbox | null = null;
+  /** The --max-messages-per-second bucket (see admitMessage). */
+  private messagesTat = 0;
 
   constructor(
     connection: Connection,
@@ -47,27 +51,25 @@ export class Session extends Delivery implements SessionHandlers {
     private readonly mayWatchAll: boolean,
   ) {
     super(connection, host);
-    this.reads = new ReadQueue(
-      MAX_READS,
-      () => !this.isEnding && !this.isOverSoftLimit(),
-      () => this.inbox.pump(),
-      (err) => this.host.onSessionError(this, err),
-    );
-    // A client re-subscribing every watch after a reconnect sends up to --max-subscriptions at once.
-    const burst = host.maxSubscriptions + host.maxMessagesPerSecond;
-    this.inbox = new Inbox(connection, this, { perSecond: host.maxMessagesPerSecond, burst });
   }
 
   /** Whether reading the connection is paused now (for stats). */
   get isReadingPaused(): boolean {
-    return this.inbox.isReadingPaused;
+    return this.inbox?.isReadingPaused ?? false;
   }
 
   /** One inbound text frame (null for a binary one): handled now, or once the client has read enough. */
   onMessage(text: string | null): void {
     if (this.isClosed) return;
-    const refusal = this.inbox.push(text);
-    if (refusal !== null) this.closeAsFlooding(refusal);
+    // Closing: the inbox only counts what still comes (see Inbox.close).
+    if (this.isEnding) return void this.inbox?.push(text);
+    const tat = admitMessage(this.messagesTat, Date.now(), this.host.messageRate);
+    if (tat === null) return this.closeAsFlooding('rate');
+    this.messagesTat = tat;
+    if (this.inbox === null && this.mayHandle()) return this.handle(text);
+    this.inbox ??= new Inbox(this);
+    if (this.inbox.push(text) === 'backlog') return this.closeAsFlooding('backlog');
+    if (this.inbox.isIdle) this.inbox = null;
   }
 
   /** Subscribes without a message from the client (SSE: the request names the job). */
@@ -82,17 +84,16 @@ export class Session extends Delivery implements SessionHandlers {
       this.behindSince = null;
       this.host.setBehind(this, false);
     }
-    for (const view of this.views) if (view.state === 'behind' && !this.reads.has(view.job)) this.requestRefresh(view);
-    this.reads.pump();
-    this.inbox.pump();
+    for (const view of this.views) if (view.state === 'behind' && !this.reads?.has(view.job)) this.requestRefresh(view);
+    this.reads?.pump();
+    this.pumpInbox();
   }
 
   /** The connection is gone: forgets everything and tells the hub. */
   onClose(): void {
     if (this.isClosed) return;
-    this.isClosed = this.isEnding = true;
-    this.reads.clear();
-    this.inbox.close();
+    this.phase = 'closed';
+    this.reads = this.inbox = null;
     for (const view of this.views) if (view.isExplicit) this.host.unwatchJob(this, view.job);
     if (this.dashboard !== 'off') this.host.watchAll(this, false);
     if (this.behindSince !== null) this.host.setBehind(this, false);
@@ -101,9 +102,25 @@ export class Session extends Delivery implements SessionHandlers {
 
   // Inbox: what the session does with a client's message once it may.
 
+  /** @internal (ReadQueueOwner) No read for an answer the client cannot take now. */
+  canStartRead(): boolean {
+    return !this.isEnding && !this.isOverSoftLimit();
+  }
+
+  /** @internal (ReadQueueOwner) Messages that waited for a read may go on. */
+  onReadDone(): void {
+    if (this.reads?.isIdle) this.reads = null;
+    this.pumpInbox();
+  }
+
+  /** @internal (ReadQueueOwner) */
+  onReadError(err: unknown): void {
+    this.host.onSessionError(this, err);
+  }
+
   /** @internal (InboxOwner) */
   mayHandle(): boolean {
-    return !this.isEnding && !this.isOverSoftLimit() && this.reads.backlog < MAX_READS;
+    return !this.isEnding && !this.isOverSoftLimit() && (this.reads?.backlog ?? 0) < MAX_READS;
   }
 
   /** @internal (InboxOwner) */
@@ -139,7 +156,7 @@ export class Session extends Delivery implements SessionHandlers {
     // Whatever catch-up ran or waited for this view is superseded (README: the latest request wins).
     view.state = 'behind';
     const subscribed = view;
-    this.reads.request(job, async () => {
+    this.requestRead(job, async () => {
       const mode = await this.catchUp(subscribed, since, 'always');
       if (mode !== null) this.write(Frame.control({ type: 'subscribed', job, seq: subscribed.lastSeq, mode }));
     });
@@ -149,7 +166,7 @@ export class Session extends Delivery implements SessionHandlers {
     const view = this.views.get(job);
     if (view?.isExplicit) {
       this.dropExplicit(view);
-      this.reads.cancel(job);
+      this.reads?.cancel(job);
       if (this.dashboard === 'off' || (this.dashboard instanceof DashboardWalk && this.dashboard.isAhead(job))) {
         // Not shown through `*` (or not yet: the walk will read it).
         this.views.delete(view);
@@ -166,7 +183,7 @@ export class Session extends Delivery implements SessionHandlers {
 
   /** A fresh snapshot for a view that is behind, once the client can take it (no `subscribed`). */
   private requestRefresh(view: View): void {
-    this.reads.request(view.job, async () => {
+    this.requestRead(view.job, async () => {
       if (view.state === 'behind') await this.catchUp(view, undefined, 'newer');
     });
   }
@@ -181,7 +198,7 @@ export class Session extends Delivery implements SessionHandlers {
     if (this.dashboard === 'off') this.host.watchAll(this, true);
     const walk = new DashboardWalk();
     this.dashboard = walk;
-    this.reads.request('*', () => this.walkDashboard(walk));
+    this.requestRead('*', () => this.walkDashboard(walk));
   }
 
   /**
@@ -202,7 +219,7 @@ export class Session extends Delivery implements SessionHandlers {
       walk.start(ids);
     }
     while (!this.isEnding && this.dashboard === walk) {
-      if (this.isOverSoftLimit()) return this.reads.request('*', () => this.walkDashboard(walk));
+      if (this.isOverSoftLimit()) return this.requestRead('*', () => this.walkDashboard(walk));
       const job = walk.next();
       if (job === undefined) {
         this.dashboard = 'live';
@@ -231,11 +248,11 @@ export class Session extends Delivery implements SessionHandlers {
   private stopDashboard(): void {
     this.dashboard = 'off';
     this.host.watchAll(this, false);
-    this.reads.cancel('*');
+    this.reads?.cancel('*');
     for (const view of this.views) {
       if (view.isExplicit) continue;
       this.views.delete(view);
-      this.reads.cancel(view.job);
+      this.reads?.cancel(view.job);
     }
   }
 
@@ -244,17 +261,26 @@ export class Session extends Delivery implements SessionHandlers {
   }
 
   /** Closes for sending too much (SPEC 7: a connection that sends faster than it reads is closed with 1008). */
-  private closeAsFlooding(refusal: Refusal): void {
+  private closeAsFlooding(refusal: 'rate' | 'backlog'): void {
     const message =
       refusal === 'rate'
-        ? `more than --max-messages-per-second (${this.host.maxMessagesPerSecond}) messages per second`
+        ? `more than --max-messages-per-second (${this.host.messageRate.perSecond}) messages per second`
         : 'messages keep coming while the server waits for the client to read';
     this.sendError('too_many_messages', message);
     this.end(CLOSE_CODES.policy, 'too_many_messages: the client sends faster than the server takes messages');
   }
 
+  private requestRead(key: string, task: ReadTask): void {
+    (this.reads ??= new ReadQueue(this, MAX_READS)).request(key, task);
+  }
+
+  private pumpInbox(): void {
+    if (this.inbox?.pump() === true) this.inbox = null;
+  }
+
   protected onEnd(): void {
-    this.reads.clear();
-    this.inbox.close();
+    this.reads?.clear();
+    // Kept while closing: it counts what still comes, and reads the client again for its close frame.
+    (this.inbox ??= new Inbox(this)).close();
   }
 }
