@@ -17,10 +17,13 @@ import type { Connection } from '../transport/connection.js';
 /** Messages waiting before the connection stops being read even under the soft limit. */
 const PAUSE_AT = 16;
 /**
- * Bytes of waiting messages past which the connection is closed. Reading stops long before:
- * only what the engine had already read (ws: the rest of one 64 KiB socket read) may arrive after.
+ * Waiting messages (and their bytes) past which the connection is closed. Reading stops long
+ * before: only what the engine had already read may arrive after (ws: the rest of one 64 KiB
+ * socket read, up to ~11,000 empty frames, and 16 KiB the socket buffers), so these are
+ * reached only by an engine that does not stop.
  */
-const MAX_WAITING_BYTES = 1024 * 1024;
+const MAX_WAITING = 65_536;
+const MAX_WAITING_BYTES = 16 * 1024 * 1024;
 /**
  * Messages let through once the connection is closing (and read again, so that the client's
  * close frame can arrive): a client that keeps sending is paused again after these, and cut
@@ -71,7 +74,7 @@ export class Inbox {
     }
     this.waiting.push(text);
     this.waitingBytes += text === null ? 0 : text.length;
-    if (this.waitingBytes > MAX_WAITING_BYTES) return 'backlog';
+    if (this.waiting.length > MAX_WAITING || this.waitingBytes > MAX_WAITING_BYTES) return 'backlog';
     this.pump();
     return null;
   }
