@@ -1,5 +1,7 @@
-// The fan-out hub: who watches which job, and one serialisation per event for all of
-// them. Engine-neutral: transports hand it Connections and forward what they hear.
+// The fan-out hub: who watches which job, one serialisation per event for all of them
+// (and per snapshot, through a cache shared by every connection), and the check of every
+// connection against the slow-reader limits. Engine-neutral: transports hand it
+// Connections and forward what they hear.
 
 import { CLOSE_CODES } from '../errors.js';
 import type { EventBus } from '../jobs/event-bus.js';
@@ -119,7 +121,14 @@ export class Hub implements SessionHost {
       if (session.isReadingPaused) paused++;
     }
     const cache = this.snapshots.size;
-    return { connections: this.sessions.size, behind: this.behind.size, paused, maxBufferedBytes, cachedSnapshots: cache.entries, cachedSnapshotBytes: cache.bytes };
+    return {
+      connections: this.sessions.size,
+      behind: this.behind.size,
+      paused,
+      maxBufferedBytes,
+      cachedSnapshots: cache.entries,
+      cachedSnapshotBytes: cache.bytes,
+    };
   }
 
   /**
