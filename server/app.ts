@@ -34,8 +34,9 @@ import { rebuildQueue } from './jobs/recovery.js';
 import { RetentionSweeper } from './jobs/retention.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, type Metrics, type PushStats } from './metrics.js';
 import { Spool } from './spool/spool.js';
+import type { Store } from './store/store.js';
 import { ProcessorPool } from './workers/pool.js';
 import { loadProcessorRegistry, type ProcessorRegistry } from './workers/registry.js';
 import { hostPolicy, isAllowedHost, type HostPolicy } from './transport/door.js';
@@ -60,8 +61,10 @@ export interface RunningServer {
 /** Knobs that are not settings: for tests and benchmarks. */
 export interface StartOptions {
   logger?: Logger;
-  /** Slow-reader limits of the hub (defaults: 1 MiB soft, 8 MiB hard, 30 s behind). */
-  hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs'>;
+  /** Slow-reader limits of the hub (defaults: 1 MiB soft, 8 MiB hard, 30 s behind, 32 MiB of cached snapshots). */
+  hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs' | 'snapshotCacheBytes'>;
+  /** Wraps the store once it is open (tests count its reads); the server then uses only the wrapper. */
+  wrapStore?(store: Store): Store;
   /** An HTTP connection whose client takes no byte of a waiting answer for this long is closed (default 60 s). */
   httpStallTimeoutMs?: number;
   /** How long a WebSocket closed with 1013 has to read its close frame before it is cut (default 10 s). */
@@ -99,7 +102,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
   // Before anything is opened or swept: a spool holding the database would have it swept away.
   await assertSpoolApartFromStore(config.spoolDir, config.store);
-  const backend = await openBackend(config.store, { logSize: config.logSize });
+  const opened = await openBackend(config.store, { logSize: config.logSize });
+  const backend: Backend = options.wrapStore === undefined ? opened : { ...opened, store: options.wrapStore(opened.store) };
   const spool = new Spool(config.spoolDir);
   await spool.init();
   // Files of uploads that never became jobs (a crash mid-upload) belong to nobody.
@@ -107,16 +111,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (removed > 0) logger.info({ removed }, 'removed spool folders of jobs the store does not hold');
 
   const pool = new ProcessorPool({ workers: config.workers, progressIntervalMs: config.progressIntervalMs, registry, logger });
-  const jobs = await startJobs(config, { backend, spool, pool, registry, logger });
+  // The hub is built below; its gauges are read at scrape time.
+  const jobs = await startJobs(config, { backend, spool, pool, registry, logger, pushStats: () => hub.stats() });
   const hub = new Hub({
     feed: backend.feed,
     positions: jobs.positions,
     logger,
     getSnapshot: (id) => jobs.reader.get(id),
     eventsSince: (id, since) => backend.store.eventsSince(id, since),
-    dashboardSnapshots: () => jobs.reader.dashboardSnapshots(),
+    dashboardIds: () => jobs.reader.dashboardIds(),
     withPosition: (snapshot) => jobs.reader.withKnownPosition(snapshot),
     maxSubscriptions: config.maxSubscriptions,
+    maxMessagesPerSecond: config.maxMessagesPerSecond,
     ...options.hubLimits,
   });
   const http = await startHttp(config, { backend, spool, registry, jobs, hub, logger, options });
@@ -151,7 +157,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 /** Builds the job parts over the backend, recovers the queue if it lives here, and starts scheduling. */
 async function startJobs(
   config: Config,
-  deps: { backend: Backend; spool: Spool; pool: ProcessorPool; registry: ProcessorRegistry; logger: Logger },
+  deps: { backend: Backend; spool: Spool; pool: ProcessorPool; registry: ProcessorRegistry; logger: Logger; pushStats: () => PushStats },
 ): Promise<JobParts> {
   const { backend, spool, pool, registry, logger } = deps;
   const { store, queue, feed } = backend;
@@ -172,7 +178,7 @@ async function startJobs(
     fileTimeoutMs: config.fileTimeoutMs,
     logger,
   });
-  const metrics = createMetrics(store, feed, () => scheduler.stats());
+  const metrics = createMetrics(store, feed, () => scheduler.stats(), deps.pushStats);
   if (backend.isLocal) await rebuildQueue({ store, queue, log, logger });
   scheduler.start();
   const retention = config.retentionMs === null ? null : new RetentionSweeper(store, (id) => control.forget(id), config.retentionMs, logger);
@@ -199,7 +205,7 @@ async function startHttp(
   const token = createTokenCheck(config.token);
   const readiness = new ReadinessProbe({ store: backend.store, spool, logger });
   const routes = withOpenApiRoute([
-    ...sseRoutes({ hub, reader, heartbeatMs: config.heartbeatMs }),
+    ...sseRoutes({ hub, heartbeatMs: config.heartbeatMs }),
     ...jobRoutes({
       intake,
       reader,

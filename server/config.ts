@@ -67,6 +67,12 @@ export interface Config {
   readonly maxMessageSize: number;
   /** Subscriptions per WebSocket connection. Default 1000. */
   readonly maxSubscriptions: number;
+  /**
+   * Messages a WebSocket connection may send per second, on average; it may also send
+   * --max-subscriptions of them at once on top (a client re-subscribing after a reconnect).
+   * Past it the connection is closed with 1008 (`too_many_messages`). Default 100.
+   */
+  readonly maxMessagesPerSecond: number;
   /** WebSocket ping interval. Default 30s. */
   readonly heartbeatMs: number;
   /** Time running files get to finish at shutdown. Default 10s. */
@@ -116,6 +122,7 @@ const SETTINGS: Record<string, Setting> = {
   'allowed-hosts': { key: 'allowedHosts', kind: 'list' },
   'max-message-size': { key: 'maxMessageSize', kind: 'size', min: 16 },
   'max-subscriptions': { key: 'maxSubscriptions', kind: 'int', min: 1 },
+  'max-messages-per-second': { key: 'maxMessagesPerSecond', kind: 'int', min: 1 },
   heartbeat: { key: 'heartbeatMs', kind: 'duration', min: 100 },
   'shutdown-grace': { key: 'shutdownGraceMs', kind: 'duration', min: 0 },
   'redis-prefix': { key: 'redisPrefix', kind: 'string' },
@@ -150,6 +157,7 @@ export const DEFAULTS: Config = Object.freeze({
   allowedHosts: [],
   maxMessageSize: 4 * 1024,
   maxSubscriptions: 1000,
+  maxMessagesPerSecond: 100,
   heartbeatMs: 30_000,
   shutdownGraceMs: 10_000,
   redisPrefix: 'jobcast:',

@@ -48,6 +48,10 @@ export const ERRORS = {
   // WebSocket (SPEC 3.3): sent as {"type":"error"} messages, not HTTP statuses
   bad_message: { status: 400, message: 'the message is not a valid jobcast request' },
   too_many_subscriptions: { status: 400, message: 'this connection has reached --max-subscriptions' },
+  too_many_messages: {
+    status: 429,
+    message: 'this connection sent more messages than --max-messages-per-second allows; it is closed with 1008',
+  },
   // File failures (SPEC 4), reported in file.failed
   processor_error: { status: 500, message: 'the processor threw' },
   timeout: { status: 500, message: 'the processor exceeded --file-timeout' },

@@ -4,14 +4,12 @@
 
 import { JobcastError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
-import type { JobReader } from '../jobs/reader.js';
 import { isFinalStatus } from '../protocol/types.js';
 import type { Connection } from '../transport/connection.js';
 import type { RequestContext, Route } from './router.js';
 
 export interface SseRouteOptions {
   hub: Hub;
-  reader: JobReader;
   /** Comment lines keep proxies from timing the stream out (--heartbeat). */
   heartbeatMs: number;
 }
@@ -54,7 +52,8 @@ async function writeHead(opts: SseRouteOptions, { req, res, url, params }: Reque
   const id = params.id!;
   if (!JOB_ID.test(id)) throw new JobcastError('job_not_found');
   const since = parseSince(req.headers['last-event-id'], url.searchParams.get('since'));
-  const snapshot = await opts.reader.get(id);
+  // Through the hub: a finished job's snapshot comes from its cache, without a store read.
+  const { snapshot } = await opts.hub.readSnapshot(id);
   if (isFinalStatus(snapshot.status) && since === snapshot.seq) {
     // The client has the final event: 204 tells an EventSource to stop reconnecting. An id
     // past the final seq is not "everything": the client's idea of the job is wrong (a store
@@ -75,8 +74,9 @@ async function stream(opts: SseRouteOptions, ctx: RequestContext): Promise<void>
   // A write after end() makes the response emit 'error', which nobody handles: the process
   // dies. 'close' (which used to stop the heartbeat) comes only once the client has read the
   // end, which a stalled client never does; so the heartbeat stops with the stream itself.
+  // A stream with bytes still waiting is not idle: no comment is added to a buffer the client is not reading.
   const heartbeat = setInterval(() => {
-    if (!res.writableEnded) res.write(': ping\n\n');
+    if (!res.writableEnded && res.writableLength === 0) res.write(': ping\n\n');
   }, opts.heartbeatMs);
   heartbeat.unref();
   const end = (): void => {
@@ -91,6 +91,9 @@ async function stream(opts: SseRouteOptions, ctx: RequestContext): Promise<void>
       if (frame.isFinal) end();
     },
     bufferedAmount: () => res.writableLength,
+    // The client sends nothing on an SSE stream: there is nothing to stop reading.
+    pauseReading() {},
+    resumeReading() {},
     close: () => {
       end();
       // Closed as too slow (or at shutdown): a reader that does not take the end of the stream

@@ -94,6 +94,15 @@ class WsConnection implements Connection {
   close(code: number, reason: string): void {
     closeSoon(this.ws, code, reason, code === CLOSE_CODES.tryAgainLater ? this.slowCloseTimeoutMs : CLOSE_TIMEOUT_MS);
   }
+
+  // ws pauses the socket: frames already read from it are still parsed and delivered.
+  pauseReading(): void {
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    this.ws.resume();
+  }
 }
 
 export interface WsTransport {
