@@ -137,7 +137,7 @@ test('the Host and Origin rules, case by case', () => {
   assert.equal(isAllowedOrigin('https://dash.example.com:443', '127.0.0.1:8080', ['https://dash.example.com']), true);
 });
 
-test('in Chromium, a page on a rebound name can read nothing and open no WebSocket; the same page on 127.0.0.1 can', { skip, timeout: 120_000 }, async (t) => {
+test('in Chromium, a page on a rebound name can read nothing and open no WebSocket; the same page on 127.0.0.1 can', { skip, timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t);
   const job = await createJob(server.url, [{ name: 'a.txt', content: 'secret' }]);
   // evil.example resolves to 127.0.0.1, as the attacker's DNS makes it do after the page has loaded.
