@@ -26,7 +26,7 @@ import { formatTable, machineConditions, writeResults } from './lib/report.js';
 import { ATTACKS, NEEDS_TOKEN, type AttackName } from './abuse/attacks.js';
 import { BENCH_TOKEN, largeFinishedJob, queuedLargeJobs } from './abuse/fixtures.js';
 import { HealthProber, RssSampler } from './abuse/probe.js';
-import { ServerProcess } from './abuse/server.js';
+import { ServerProcess } from './lib/server-process.js';
 
 interface Scenario {
   name: AttackName;
@@ -75,9 +75,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (bytes: number) => Number((bytes / MiB).toFixed(0));
 
 async function runScenario(scenario: Scenario, attacker: ChildHandle, seconds: number, settleSeconds: number): Promise<Row> {
-  const server = new ServerProcess();
+  const server = new ServerProcess('abuse');
   try {
-    await server.start(scenario.serverArgs);
+    await server.start(['--workers', '1', '--retention', 'none', ...scenario.serverArgs]);
     let largeJob: string | null = null;
     if (scenario.setup === 'large') largeJob = await largeFinishedJob(server.url);
     if (scenario.setup === 'queued') await queuedLargeJobs(server.url, 30);

@@ -17,14 +17,12 @@
 // Run: npm run build && node dist/bench/responsiveness.js [--requests 1000] [--warmup 50] [--workers 2]
 // Prints a table and writes bench/results/responsiveness.json.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ServerProcess } from './lib/server-process.js';
 import { formatTable, machineConditions, machineCpu, quantile, writeResults } from './lib/report.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/processors/', import.meta.url));
@@ -45,42 +43,6 @@ function readSettings(): Settings {
     },
   });
   return { requests: Number(values.requests), warmup: Number(values.warmup), workers: Number(values.workers) };
-}
-
-/** The server under test, in its own process. */
-class ServerProcess {
-  readonly dir = mkdtempSync(join(tmpdir(), 'jobcast-bench-responsiveness-'));
-  private child: ChildProcess | null = null;
-  port = 0;
-
-  async start(workers: number): Promise<void> {
-    const main = fileURLToPath(new URL('../server/main.js', import.meta.url));
-    const args = ['--port', '0', '--store', `sqlite:${join(this.dir, 'jobcast.db')}`, '--spool-dir', join(this.dir, 'spool')];
-    args.push('--workers', String(workers), '--concurrency', String(workers), '--processor-dir', FIXTURES, '--log-level', 'info');
-    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    this.child = child;
-    this.port = await new Promise<number>((resolve, reject) => {
-      let text = '';
-      child.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening`)));
-      child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (chunk: string) => {
-        text += chunk;
-        const match = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(text);
-        if (match !== null) resolve(Number(match[1]));
-      });
-    });
-    child.stdout!.resume();
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child !== null && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -164,9 +126,9 @@ async function busyPhase(server: ServerProcess, settings: Settings, processor: '
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  const server = new ServerProcess();
+  const server = new ServerProcess('responsiveness');
   try {
-    await server.start(settings.workers);
+    await server.start(['--workers', String(settings.workers), '--concurrency', String(settings.workers), '--processor-dir', FIXTURES]);
     const phases = [
       await measure(server.port, 'idle workers', settings),
       await busyPhase(server, settings, 'cpu'),

@@ -11,9 +11,10 @@ import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { ConfigError } from '../server/config.js';
 import type { Logger } from '../server/logger.js';
-import { ProcessorPool, type ProcessorPoolOptions } from '../server/workers/pool.js';
-import type { ProcessorFile, RunFileOutcome, RunFileRequest } from '../server/workers/pool-types.js';
+import type { ProcessorPool } from '../server/workers/pool.js';
+import type { RunFileOutcome } from '../server/workers/pool-types.js';
 import { loadProcessorRegistry } from '../server/workers/registry.js';
+import { makeFile, request, startPool as startPoolOf, type PoolOverrides } from './helpers/pool.js';
 
 // Compiled tests live in dist/test/; the fixtures are plain JS in the source tree.
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/processors/', import.meta.url));
@@ -26,34 +27,8 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-async function makeFile(dir: string, name: string, content: Buffer | string): Promise<ProcessorFile> {
-  const path = join(dir, name);
-  await writeFile(path, content);
-  return { path, name, size: Buffer.byteLength(content), type: 'application/octet-stream', index: 0 };
-}
-
-type PoolOverrides = Partial<ProcessorPoolOptions> & { processorDir?: string };
-
-async function startPool(t: TestContext, overrides: PoolOverrides = {}): Promise<ProcessorPool> {
-  const { processorDir = FIXTURES, ...options } = overrides;
-  const registry = await loadProcessorRegistry(processorDir);
-  const pool = new ProcessorPool({ workers: 2, progressIntervalMs: 50, registry, logger: pino({ level: 'silent' }), ...options });
-  t.after(() => pool.destroy());
-  return pool;
-}
-
-function request(processor: string, file: ProcessorFile, extra: Partial<RunFileRequest> = {}): RunFileRequest {
-  return {
-    processor,
-    file,
-    options: {},
-    outputPath: `${file.path}.out`,
-    jobId: 'job-1',
-    signal: new AbortController().signal,
-    timeoutMs: null,
-    onProgress() {},
-    ...extra,
-  };
+function startPool(t: TestContext, overrides: PoolOverrides = {}): Promise<ProcessorPool> {
+  return startPoolOf(t, FIXTURES, { progressIntervalMs: 50, ...overrides });
 }
 
 function assertOk(outcome: RunFileOutcome): asserts outcome is Extract<RunFileOutcome, { ok: true }> {

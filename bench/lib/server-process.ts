@@ -1,5 +1,6 @@
-// The server under attack: `dist/server/main.js` in its own process, sqlite store and
-// spool in a temp folder, with the flags an attack needs. Its RSS is read from /proc.
+// The server under a benchmark: `dist/server/main.js` in its own process, with a sqlite
+// store and a spool in a temp folder of its own, on a free port of 127.0.0.1. What a
+// benchmark measures of it (RSS) is read from /proc, the same way for every server.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,26 +8,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
+
 export class ServerProcess {
-  readonly dir = mkdtempSync(join(tmpdir(), 'jobcast-bench-abuse-'));
+  readonly dir: string;
   private child: ChildProcess | null = null;
   port = 0;
 
+  /** `name` goes into the temp folder's name, so a leftover folder says which benchmark made it. */
+  constructor(name: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `jobcast-bench-${name}-`));
+  }
+
   /** Starts the server with `args` besides its own store, spool and port; resolves once it listens. */
   async start(args: readonly string[]): Promise<void> {
-    const main = fileURLToPath(new URL('../../server/main.js', import.meta.url));
-    const own = ['--port', '0', '--store', `sqlite:${join(this.dir, 'jobcast.db')}`, '--spool-dir', join(this.dir, 'spool'), '--workers', '1', '--retention', 'none'];
-    const child = spawn(process.execPath, [main, ...own, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const own = ['--port', '0', '--store', `sqlite:${join(this.dir, 'jobcast.db')}`, '--spool-dir', join(this.dir, 'spool'), '--log-level', 'info'];
+    const child = spawn(process.execPath, [MAIN, ...own, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.child = child;
     this.port = await new Promise<number>((resolve, reject) => {
       let text = '';
       child.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening`)));
       child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (chunk: string) => {
+      const onData = (chunk: string): void => {
         text += chunk;
         const match = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(text);
-        if (match !== null) resolve(Number(match[1]));
-      });
+        if (match === null) return;
+        child.stdout!.off('data', onData);
+        resolve(Number(match[1]));
+      };
+      child.stdout!.on('data', onData);
     });
     // Logs are not the subject here; keep the pipe drained.
     child.stdout!.resume();
@@ -46,12 +56,12 @@ export class ServerProcess {
     }
   }
 
-  /** SIGKILL: a server an attack left busy would take its time over SIGTERM. */
-  async stop(): Promise<void> {
+  /** Stops the server (SIGKILL unless told otherwise: a server an attack left busy would take its time) and removes its folder. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.child;
     if (child !== null && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
+      child.kill(signal);
       await exited;
     }
     rmSync(this.dir, { recursive: true, force: true });
