@@ -215,6 +215,7 @@ async function startHttp(
       token,
       readiness,
       isProcessor: (name) => registry.has(name),
+      outputOf: (name) => registry.outputOf(name),
       defaultProcessor: config.processor,
       limits: { maxFileSize: config.maxFileSize, maxFiles: config.maxFiles, maxUploadSize: config.maxUploadSize },
       idleTimeoutMs: config.uploadIdleTimeoutMs,

@@ -5,18 +5,19 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { nanoid } from 'nanoid';
-import { JobcastError, isJobcastError } from '../errors.js';
+import { isDiskFull, JobcastError, isJobcastError } from '../errors.js';
 import type { JobControl } from '../jobs/control.js';
 import type { Intake } from '../jobs/intake.js';
 import type { JobReader } from '../jobs/reader.js';
 import type { Metrics } from '../metrics.js';
-import { JOB_STATUSES, type JobStatus } from '../protocol/types.js';
+import { isJobId, JOB_STATUSES, type JobStatus } from '../protocol/types.js';
+import type { ProcessorOutput } from '../workers/registry.js';
 import { sendJson } from './respond.js';
 import type { RequestContext, Route } from './router.js';
 import type { TokenCheck } from './auth.js';
 import type { Spool } from '../spool/spool.js';
 import type { ReadinessProbe } from './readiness.js';
-import { receiveUpload } from './upload.js';
+import { isMultipartFormData, receiveUpload } from './upload.js';
 import { wellFormed } from './filename.js';
 
 export interface JobRoutesOptions {
@@ -29,6 +30,8 @@ export interface JobRoutesOptions {
   /** Whether the store and the spool can take an upload; shared with `/readyz`. */
   readiness: ReadinessProbe;
   isProcessor(name: string): boolean;
+  /** What the processor's output files are (download name suffix, content type); any name, registered or not. */
+  outputOf(processor: string): ProcessorOutput;
   defaultProcessor: string;
   limits: { maxFileSize: number; maxFiles: number; maxUploadSize: number };
   /** Longest silence of an upload's body before it is cut off (`--upload-idle-timeout`, default 30 s). */
@@ -46,8 +49,6 @@ interface UploadCount {
 
 /** `?wait=S` accepts 0..300 seconds (SPEC 2). */
 const MAX_WAIT_S = 300;
-/** Ids are nanoid()s; anything else is answered job_not_found without touching the store. */
-const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function jobRoutes(opts: JobRoutesOptions): Route[] {
   const uploads: UploadCount = { active: 0 };
@@ -83,7 +84,7 @@ export function jobRoutes(opts: JobRoutesOptions): Route[] {
 
 function jobId(ctx: RequestContext): string {
   const id = ctx.params.id!;
-  if (!JOB_ID.test(id)) throw new JobcastError('job_not_found');
+  if (!isJobId(id)) throw new JobcastError('job_not_found');
   return id;
 }
 
@@ -93,7 +94,7 @@ async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: Request
   const { req, res, url } = ctx;
   try {
     opts.token.require(req, url);
-    if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) throw new JobcastError('unsupported_media_type');
+    if (!isMultipartFormData(req.headers['content-type'])) throw new JobcastError('unsupported_media_type');
     const waitMs = parseWait(url);
     intake.assertOpen();
     // Refuse before reading a byte when the queue is already full; checked again at create().
@@ -156,8 +157,7 @@ async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: Request
  */
 function createFailure(error: unknown, readiness: ReadinessProbe): unknown {
   if (isJobcastError(error)) return error.code === 'not_ready' ? readiness.storeFailed(error.message) : error;
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' ? new JobcastError('insufficient_storage') : error;
+  return isDiskFull(error) ? new JobcastError('insufficient_storage') : error;
 }
 
 function parseWait(url: URL): number | null {
@@ -192,7 +192,7 @@ async function list(opts: JobRoutesOptions, ctx: RequestContext): Promise<void> 
   sendJson(ctx.res, 200, { jobs: page.jobs, next: page.next });
 }
 
-/** GET /jobs/{id}/files/{index}/output: streams the processor's output file. */
+/** GET /jobs/{id}/files/{index}/output: streams the processor's output file, named and typed by its processor. */
 async function output(opts: JobRoutesOptions, ctx: RequestContext): Promise<void> {
   const snapshot = await opts.reader.get(jobId(ctx));
   const indexText = ctx.params.index!;
@@ -201,9 +201,10 @@ async function output(opts: JobRoutesOptions, ctx: RequestContext): Promise<void
   const path = opts.spool.outputPath(snapshot.id, file.index);
   const size = await stat(path).then((s) => s.size, () => null);
   if (size === null) throw new JobcastError('output_not_found');
-  const name = `${basename(file.name.replaceAll('\\', '/')) || 'output'}${snapshot.processor === 'gzip' ? '.gz' : '.out'}`;
+  const produced = opts.outputOf(snapshot.processor);
+  const name = `${basename(file.name.replaceAll('\\', '/')) || 'output'}${produced.suffix}`;
   ctx.res.writeHead(200, {
-    'content-type': snapshot.processor === 'gzip' ? 'application/gzip' : 'application/octet-stream',
+    'content-type': produced.contentType,
     'content-length': size,
     // wellFormed: a name stored before lone surrogates were cleaned would make encodeURIComponent throw.
     'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(wellFormed(name))}`,

@@ -4,8 +4,8 @@
 
 import { JobcastError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
-import { isFinalStatus } from '../protocol/types.js';
-import type { Connection } from '../transport/connection.js';
+import { isFinalStatus, isJobId } from '../protocol/types.js';
+import type { Connection } from '../hub/connection.js';
 import type { RequestContext, Route } from './router.js';
 
 export interface SseRouteOptions {
@@ -16,7 +16,6 @@ export interface SseRouteOptions {
 
 /** Messages of the socket protocol that have no place in an SSE stream. */
 const SOCKET_ONLY = new Set(['subscribed', 'unsubscribed', 'pong', 'error']);
-const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A stream closed by the hub whose reader does not take the end is destroyed after this (as in ws-transport). */
 const CLOSE_TIMEOUT_MS = 2000;
 
@@ -50,7 +49,7 @@ const STREAM_HEADERS = {
  */
 async function writeHead(opts: SseRouteOptions, { req, res, url, params }: RequestContext): Promise<{ since: number | undefined } | null> {
   const id = params.id!;
-  if (!JOB_ID.test(id)) throw new JobcastError('job_not_found');
+  if (!isJobId(id)) throw new JobcastError('job_not_found');
   const since = parseSince(req.headers['last-event-id'], url.searchParams.get('since'));
   // Through the hub: a finished job's snapshot comes from its cache, without a store read.
   const { snapshot } = await opts.hub.readSnapshot(id);

@@ -20,7 +20,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { JobcastError } from '../errors.js';
+import { JobcastError, spoolWriteError } from '../errors.js';
 import type { FileDescriptor } from '../protocol/types.js';
 import { cleanFilename } from './filename.js';
 import { installPartHeaderFilter } from './part-header-filter.js';
@@ -177,7 +177,7 @@ class UploadReceiver {
         req.on('end', this.reqOnEnd);
         this.watchIdle();
       },
-      (error: unknown) => this.fail(storageError(error)),
+      (error: unknown) => this.fail(spoolWriteError(error)),
     );
   }
 
@@ -333,7 +333,7 @@ class UploadReceiver {
     const closed = new Promise<void>((resolve) => sink.once('close', resolve));
     const descriptor = { index, name, size: 0, type: mimeType || DEFAULT_FILE_TYPE, path };
     this.files.push({ descriptor, source: stream, sink, closed });
-    sink.on('error', (error: unknown) => this.fail(storageError(error)));
+    sink.on('error', (error: unknown) => this.fail(spoolWriteError(error)));
     const onLimit = (): void => this.fail(tooLargeFile(index, name, limits.maxFileSize));
     // An unnamed file may have hit the limit before it was accepted here.
     if (stream.truncated) return onLimit();
@@ -456,7 +456,8 @@ class UploadReceiver {
   }
 }
 
-function isMultipartFormData(contentType: string | undefined): boolean {
+/** Whether a Content-Type is multipart/form-data (SPEC 2.1; busboy would also take urlencoded). */
+export function isMultipartFormData(contentType: string | undefined): boolean {
   return contentType?.split(';', 1)[0].trim().toLowerCase() === 'multipart/form-data';
 }
 
@@ -478,13 +479,6 @@ function partAfterEnd(): JobcastError {
 
 function endedEarly(): JobcastError {
   return new JobcastError('malformed_multipart', 'the request ended before the multipart body was complete');
-}
-
-/** ENOSPC and EDQUOT are a full disk (507); any other spool failure is ours (500). */
-function storageError(error: unknown): JobcastError {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new JobcastError('insufficient_storage');
-  return new JobcastError('internal_error', `the spool cannot be written: ${code ?? messageOf(error)}`);
 }
 
 function messageOf(error: unknown): string {

@@ -15,7 +15,7 @@ import { CLOSE_CODES } from '../errors.js';
 import type { Frame } from '../hub/frame.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../logger.js';
-import type { Connection, ConnectionHandlers } from './connection.js';
+import type { Connection, ConnectionHandlers } from '../hub/connection.js';
 import { checkDoor, type DoorPolicy } from './door.js';
 import { textFrame } from './ws-frame.js';
 
