@@ -1,6 +1,6 @@
 // What the hub needs of one client connection, defined here, by the hub: each transport
-// implements it (the WebSocket adapter, the SSE stream) and calls the handlers the hub
-// gives back.
+// implements it (the WebSocket adapter of each engine in server/engines/, the SSE
+// stream in server/transport/sse.ts) and calls the handlers the hub gives back.
 
 import type { Frame } from './frame.js';
 
