@@ -17,6 +17,7 @@ import type { HttpService } from '../server/http/router.js';
 import { createLogger } from '../server/logger.js';
 import { Spool } from '../server/spool/spool.js';
 import { MAX_FIELD_BYTES, MAX_FIELDS, receiveUpload, type ReceivedUpload, type UploadOptions } from '../server/http/upload.js';
+import { TEST_ENGINE } from './helpers/server.js';
 
 const LIMITS: UploadOptions['limits'] = { maxFileSize: 64 * 1024, maxFiles: 5, maxUploadSize: 512 * 1024 };
 const BOUNDARY = '----jobcast-test-7MA4YWxkTrZu0gW';
@@ -110,7 +111,7 @@ async function startServer(t: TestContext, limits = LIMITS): Promise<Harness> {
     },
     onAnswered() {},
   };
-  const startEngine = await loadEngine('ws');
+  const startEngine = await loadEngine(TEST_ENGINE);
   const engine = await startEngine(
     { http, webSocket: null, logger: createLogger('silent') },
     { host: '127.0.0.1', port: 0, maxConnections: 1000, maxConnectionsPerIp: 1000, maxMessageSize: 64 * 1024, heartbeatMs: 30_000 },
