@@ -19,6 +19,7 @@ export interface ConnectionCapsOptions {
 const WARN_INTERVAL_MS = 10_000;
 const RETRY_AFTER_S = '1';
 
+/** Counts admitted connections by address and refuses past either cap. */
 export class ConnectionCaps {
   /** Connections admitted and still open. */
   private total = 0;

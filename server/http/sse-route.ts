@@ -32,6 +32,7 @@ export function sseRoutes(opts: SseRouteOptions): Route[] {
       pattern: /^\/jobs\/(?<id>[^/]+)\/events$/,
       // HEAD answers the head a GET would get, and ends (the engine opens no stream for
       // it): a stream that never ends would hold every request pipelined behind it.
+      // Listed, so that the API description and Allow name it.
       methods: { GET: events, HEAD: events },
     },
   ];

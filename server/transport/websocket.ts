@@ -37,6 +37,7 @@ export interface WebSocketServiceOptions extends DoorPolicy {
 /** The path of the live protocol. */
 export const WEBSOCKET_PATH = '/ws';
 
+/** The WebSocket service of this server: the Host rule and `/ws`, 503 while shutting down, the door, the hub. */
 export function webSocketService(opts: WebSocketServiceOptions): WebSocketService {
   return {
     refuse(head) {

@@ -26,6 +26,7 @@ const REFUSAL_HEADROOM = 64;
 const kRefusal = Symbol('jobcast.refusal');
 type Marked = Socket & { [kRefusal]?: JobcastError };
 
+/** The caps applied to a node:http server's sockets, its requests and its upgrades. */
 export class ConnectionLimits {
   /**
    * One 'close' listener shared by every admitted socket (`this` is the socket): a
