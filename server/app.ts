@@ -1,23 +1,17 @@
 // Builds a whole jobcast server from a Config: the store with its queue and feed, the
 // spool, the worker pool, the job parts (intake, reader, control, scheduler, positions,
-// retention), the hub and the HTTP routes. main.ts runs it as a process; tests run it
-// in-process. This file only composes: each part is built from the ones it needs.
+// retention), the hub, the HTTP routes and the transports, served by the engine that
+// --engine names. main.ts runs it as a process; tests run it in-process. This file only
+// composes: each part is built from the ones it needs.
 
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { openBackend, type Backend } from './backend.js';
 import { ConfigError, type Config } from './config.js';
-import { loadUws } from './engines/uws/load-uws.js';
-import { JobcastError, misdirectedRequest } from './errors.js';
+import type { Engine, LingerLimits, StartEngine } from './engines/engine.js';
+import { loadEngine } from './engines/select.js';
+import { hostPolicy } from './http/door.js';
 import { createTokenCheck } from './http/auth.js';
-import { answerClientErrors } from './http/client-errors.js';
-import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
-import { rawErrorResponse, type LingerLimits } from './http/respond.js';
 import { withOpenApiRoute } from './http/openapi/document.js';
-import { serveInOrder } from './http/pipelining.js';
-import { parseTarget } from './http/request-target.js';
 import { createRouter } from './http/router.js';
 import { assertSpoolApartFromStore } from './http/spool-placement.js';
 import { sseRoutes } from './http/sse-route.js';
@@ -39,8 +33,8 @@ import { Spool } from './spool/spool.js';
 import type { Store } from './store/store.js';
 import { ProcessorPool } from './workers/pool.js';
 import { loadProcessorRegistry, type ProcessorRegistry } from './workers/registry.js';
-import { hostPolicy, isAllowedHost, type HostPolicy } from './transport/door.js';
-import { attachWsTransport } from './transport/ws-transport.js';
+import { openEventStream } from './transport/sse.js';
+import { webSocketService } from './transport/websocket.js';
 
 export interface RunningServer {
   /** `http://host:port`, with the port actually bound (useful with --port 0). */
@@ -88,14 +82,8 @@ interface JobParts {
 /** Starts a server; rejects with ConfigError for settings that cannot work (a missing --processor-dir, say). */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  if (config.engine === 'uws') {
-    const uws = await loadUws();
-    throw new ConfigError(
-      uws.ok
-        ? '--engine uws is not available in this build; use --engine ws (the default)'
-        : `--engine uws needs the native uWebSockets.js, and ${uws.reason}; use --engine ws (the default)`,
-    );
-  }
+  // First: an engine that cannot serve here stops the start before anything is opened.
+  const startEngine = await loadEngine(config.engine);
   const registry = await loadProcessorRegistry(config.processorDir);
   if (!registry.has(config.processor)) {
     throw new ConfigError(`--processor '${config.processor}' is not registered; known: ${registry.names().join(', ')}`);
@@ -125,9 +113,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     maxMessagesPerSecond: config.maxMessagesPerSecond,
     ...options.hubLimits,
   });
-  const http = await startHttp(config, { backend, spool, registry, jobs, hub, logger, options });
+  const engine = await startHttp(config, { backend, spool, registry, jobs, hub, logger, options, startEngine });
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${engine.port}`;
   logger.info(
-    { url: http.url, store: config.store.replace(/\/\/[^@]*@/, '//***@'), workers: config.workers, concurrency: config.concurrency },
+    { url, engine: engine.name, store: config.store.replace(/\/\/[^@]*@/, '//***@'), workers: config.workers, concurrency: config.concurrency },
     'jobcast listening',
   );
 
@@ -140,18 +129,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // pollers and subscribers see the last files finish and the requeues.
       jobs.intake.close();
       await jobs.scheduler.close(config.shutdownGraceMs);
-      http.server.close();
+      engine.stopListening();
       jobs.retention?.stop();
       jobs.positions.close();
-      // After the grace period, so subscribers see the last files finish and the requeues.
+      // After the grace period, so subscribers see the last files finish and the requeues;
+      // before the engine closes what is left, so that WebSockets see 1001.
       hub.close();
-      http.closeSockets();
+      await engine.close();
       await pool.destroy();
       await backend.close();
       logger.info('stopped');
     })());
 
-  return { url: http.url, port: http.port, config, log: jobs.log, hub, logger, close };
+  return { url, port: engine.port, config, log: jobs.log, hub, logger, close };
 }
 
 /** Builds the job parts over the backend, recovers the queue if it lives here, and starts scheduling. */
@@ -186,7 +176,7 @@ async function startJobs(
   return { log, positions, intake, reader, control, scheduler, retention, metrics };
 }
 
-/** The HTTP side: routes, connection limits, the WebSocket transport, listening. */
+/** The routes and the WebSocket side, served by the engine. */
 async function startHttp(
   config: Config,
   deps: {
@@ -198,14 +188,16 @@ async function startHttp(
     logger: Logger;
     /** The test and benchmark knobs of startServer. */
     options: StartOptions;
+    startEngine: StartEngine;
   },
-): Promise<{ server: Server; url: string; port: number; closeSockets(): void }> {
-  const { backend, spool, registry, jobs, hub, logger } = deps;
+): Promise<Engine> {
+  const { backend, spool, registry, jobs, hub, logger, options } = deps;
   const { intake, reader, control, scheduler, metrics } = jobs;
   const token = createTokenCheck(config.token);
   const readiness = new ReadinessProbe({ store: backend.store, spool, logger });
+  const sse = { hub, heartbeatMs: config.heartbeatMs };
   const routes = withOpenApiRoute([
-    ...sseRoutes({ hub, heartbeatMs: config.heartbeatMs }),
+    ...sseRoutes({ hub, openStream: (stream, job, since) => openEventStream(sse, stream, job, since) }),
     ...jobRoutes({
       intake,
       reader,
@@ -215,6 +207,7 @@ async function startHttp(
       token,
       readiness,
       isProcessor: (name) => registry.has(name),
+      outputOf: (name) => registry.outputOf(name),
       defaultProcessor: config.processor,
       limits: { maxFileSize: config.maxFileSize, maxFiles: config.maxFiles, maxUploadSize: config.maxUploadSize },
       idleTimeoutMs: config.uploadIdleTimeoutMs,
@@ -224,73 +217,28 @@ async function startHttp(
     ...systemRoutes({ intake, scheduler, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
     ...staticRoutes({ needsToken: token.hasToken }),
   ]);
-  const connectionLimits = new ConnectionLimits({
-    maxConnections: config.maxConnections,
-    maxConnectionsPerIp: config.maxConnectionsPerIp,
-    logger,
-  });
   const hosts = hostPolicy(config.host, config.allowedHosts);
-  const router = createRouter(routes, logger, { hosts, quietPaths: new Set(['/healthz', '/metrics']), linger: deps.options.refusalLinger });
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, serveInOrder(connectionLimits.guard(router), { logger, stallTimeoutMs: deps.options.httpStallTimeoutMs }));
-  answerClientErrors(server, logger);
-  connectionLimits.attach(server);
-  const transport = attachWsTransport(server, {
+  const http = createRouter(routes, logger, { hosts, quietPaths: new Set(['/healthz', '/metrics']) });
+  const webSocket = webSocketService({
     hub,
-    logger,
-    maxMessageSize: config.maxMessageSize,
-    heartbeatMs: config.heartbeatMs,
-    slowCloseTimeoutMs: deps.options.slowCloseTimeoutMs,
+    hosts,
+    assertOpen: () => intake.assertOpen(),
     allowedOrigins: config.allowedOrigins,
     hasToken: token.hasToken,
     isAuthorized: token.isAuthorized,
-    refuseUpgrade: (socket, req) =>
-      connectionLimits.refuseUpgrade(socket) || refuseAtTheDoor(socket, req, hosts) || refuseWhileShuttingDown(socket, intake),
   });
-  await listen(server, config.port, config.host);
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  const closeSockets = (): void => {
-    transport.close();
-    server.closeAllConnections();
-  };
-  return { server, url, port, closeSockets };
-}
-
-/**
- * For 'upgrade': the Host rule, as for every request (421 before any upgrade, so a
- * rebinding page gets no socket), and the path read literally (`//x/ws` is not `/ws`).
- */
-function refuseAtTheDoor(socket: Duplex, req: IncomingMessage, hosts: HostPolicy): boolean {
-  const target = parseTarget(req.url ?? '/');
-  const host = target.authority ?? req.headers.host;
-  let error: JobcastError | null = null;
-  if (!isAllowedHost(host, hosts)) {
-    error = misdirectedRequest(host);
-  } else if (target.path !== '/ws') {
-    error = new JobcastError('not_found', `no route for ${target.path.slice(0, 100)}`);
-  }
-  if (error === null) return false;
-  socket.end(rawErrorResponse(error));
-  return true;
-}
-
-/** For 'upgrade' during shutdown: answers 503 shutting_down before any upgrade and returns true. */
-function refuseWhileShuttingDown(socket: Duplex, intake: Intake): boolean {
-  try {
-    intake.assertOpen();
-    return false;
-  } catch (err) {
-    socket.end(rawErrorResponse(err as JobcastError));
-    return true;
-  }
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  return deps.startEngine(
+    { http, webSocket, logger },
+    {
+      host: config.host,
+      port: config.port,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      maxMessageSize: config.maxMessageSize,
+      heartbeatMs: config.heartbeatMs,
+      slowCloseTimeoutMs: options.slowCloseTimeoutMs,
+      httpStallTimeoutMs: options.httpStallTimeoutMs,
+      refusalLinger: options.refusalLinger,
+    },
+  );
 }

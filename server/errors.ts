@@ -102,3 +102,16 @@ export function misdirectedRequest(host: string | undefined): JobcastError {
   const shown = host === undefined ? '' : ` as '${host.slice(0, 100)}'`;
   return new JobcastError('misdirected_request', `this server does not answer${shown}; add the name with --allowed-hosts`);
 }
+
+/** ENOSPC or EDQUOT, given an error or its code: the disk (or the quota) is full, answered 507 insufficient_storage. */
+export function isDiskFull(errorOrCode: unknown): boolean {
+  const code = typeof errorOrCode === 'string' ? errorOrCode : (errorOrCode as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** A spool write that failed: 507 for a full disk, any other failure is ours (500, naming the cause for the log). */
+export function spoolWriteError(error: unknown): JobcastError {
+  if (isDiskFull(error)) return new JobcastError('insufficient_storage');
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return new JobcastError('internal_error', `the spool cannot be written: ${code ?? (error instanceof Error ? error.message : String(error))}`);
+}

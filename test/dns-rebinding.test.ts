@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hostPolicy, isAllowedHost, isAllowedOrigin } from '../server/transport/door.js';
+import { hostPolicy, isAllowedHost, isAllowedOrigin } from '../server/http/door.js';
 import { browserSkipReason, launchBrowser } from './helpers/browser.js';
 import { createJob } from './helpers/http.js';
 import { RawConnection, type RawResponse } from './helpers/raw-http.js';

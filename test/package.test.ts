@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { pythonSkipReason } from './helpers/processes.js';
-import { REPO_ROOT, tempDir } from './helpers/server.js';
+import { REPO_ROOT, tempDir, withTestEngine } from './helpers/server.js';
 
 const run = promisify(execFile);
 const skip = pythonSkipReason() ?? false;
@@ -84,7 +84,7 @@ test('npm pack gives a package that works installed elsewhere', { skip, timeout:
   assert.match(refused.stderr, /worker/);
 
   const examples = join(app, 'node_modules/jobcast/examples/python');
-  const server = spawn('npx', ['--no', 'jobcast', 'serve', '--port', '0', '--store', 'memory', '--processor-dir', examples], {
+  const server = spawn('npx', ['--no', 'jobcast', 'serve', ...withTestEngine(['--port', '0', '--store', 'memory', '--processor-dir', examples])], {
     cwd: app,
     env: { ...process.env, CSV_DB: join(app, 'rows.sqlite3') },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,13 +9,13 @@ import { mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createJob } from './helpers/http.js';
-import { REPO_ROOT, startTestServer, tempDir } from './helpers/server.js';
+import { REPO_ROOT, startTestServer, tempDir, withTestEngine } from './helpers/server.js';
 
 const MAIN = join(REPO_ROOT, 'dist/server/main.js');
 
 /** Runs the server with `args` and returns its exit code and stderr (it exits at once when refused). */
 function runServer(args: string[]): { status: number | null; stderr: string } {
-  const run = spawnSync(process.execPath, [MAIN, ...args, '--port', '0', '--log-level', 'silent'], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, [MAIN, ...withTestEngine(args), '--port', '0', '--log-level', 'silent'], { encoding: 'utf8', timeout: 60_000 });
   return { status: run.status, stderr: run.stderr };
 }
 

@@ -1,19 +1,23 @@
-// Upload reception (SPEC 2.1) over a real HTTP server with a real spool on disk:
-// every error row, byte-at-a-time feeding, hostile filenames, limits and aborts.
+// Upload reception (SPEC 2.1) over a real HTTP server (the engine the tests run on, with
+// one route: the upload receiver) with a real spool on disk: every error row,
+// byte-at-a-time feeding, hostile filenames, limits and aborts.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
-import { createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { loadEngine } from '../server/engines/select.js';
 import { isJobcastError, JobcastError } from '../server/errors.js';
-import { sendError, sendJson } from '../server/http/respond.js';
+import { errorReply, jsonReply } from '../server/http/reply.js';
+import type { HttpService } from '../server/http/router.js';
+import { createLogger } from '../server/logger.js';
 import { Spool } from '../server/spool/spool.js';
 import { MAX_FIELD_BYTES, MAX_FIELDS, receiveUpload, type ReceivedUpload, type UploadOptions } from '../server/http/upload.js';
+import { TEST_ENGINE } from './helpers/server.js';
 
 const LIMITS: UploadOptions['limits'] = { maxFileSize: 64 * 1024, maxFiles: 5, maxUploadSize: 512 * 1024 };
 const BOUNDARY = '----jobcast-test-7MA4YWxkTrZu0gW';
@@ -65,7 +69,7 @@ const times = <T>(count: number, make: (i: number) => T): T[] => Array.from({ le
 interface Outcome {
   upload?: ReceivedUpload;
   error?: JobcastError;
-  /** Listeners receiveUpload left on the request once settled. */
+  /** Listeners receiveUpload left on the request's body once settled. */
   leftoverListeners: number;
 }
 
@@ -87,37 +91,38 @@ async function startServer(t: TestContext, limits = LIMITS): Promise<Harness> {
   const outcomes: Array<Promise<Outcome>> = [];
   const waiters: Array<(outcome: Promise<Outcome>) => void> = [];
   let counter = 0;
-  const server = createServer((req, res) => {
-    // A test may fix the job id to prepare its spool folder first.
-    const jobId = (req.headers['x-job-id'] as string | undefined) ?? `job${++counter}`;
-    const options: UploadOptions = { spool, jobId, limits, isProcessor: (name) => name === 'sha256' || name === 'lines' };
-    const baseline = REQUEST_EVENTS.map((name) => req.listenerCount(name));
-    const leftovers = (): number => REQUEST_EVENTS.reduce((sum, name, i) => sum + req.listenerCount(name) - baseline[i], 0);
-    const outcome = receiveUpload(req, options).then(
-      (upload) => {
-        const leftoverListeners = leftovers();
-        sendJson(res, 202, upload);
-        return { upload, leftoverListeners };
-      },
-      (error: unknown) => {
-        const leftoverListeners = leftovers();
-        const jobcastError = isJobcastError(error) ? error : new JobcastError('internal_error', String(error));
-        sendError(req, res, jobcastError);
-        return { error: jobcastError, leftoverListeners };
-      },
-    );
-    const waiter = waiters.shift();
-    if (waiter) waiter(outcome);
-    else outcomes.push(outcome);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const http: HttpService = {
+    serve(req) {
+      // A test may fix the job id to prepare its spool folder first.
+      const jobId = req.headers['x-job-id'] ?? `job${++counter}`;
+      const options: UploadOptions = { spool, jobId, limits, isProcessor: (name) => name === 'sha256' || name === 'lines' };
+      const body = req.body.stream;
+      const baseline = REQUEST_EVENTS.map((name) => body.listenerCount(name));
+      const leftovers = (): number => REQUEST_EVENTS.reduce((sum, name, i) => sum + body.listenerCount(name) - baseline[i], 0);
+      const outcome = receiveUpload(req, options).then(
+        (upload) => ({ upload, leftoverListeners: leftovers() }),
+        (error: unknown) => ({ error: isJobcastError(error) ? error : new JobcastError('internal_error', String(error)), leftoverListeners: leftovers() }),
+      );
+      const waiter = waiters.shift();
+      if (waiter) waiter(outcome);
+      else outcomes.push(outcome);
+      // As the upload route answers: an error refused part-way closes the connection after a linger.
+      return outcome.then((o: Outcome) => (o.upload !== undefined ? jsonReply(202, o.upload) : errorReply(o.error, req)));
+    },
+    onAnswered() {},
+  };
+  const startEngine = await loadEngine(TEST_ENGINE);
+  const engine = await startEngine(
+    { http, webSocket: null, logger: createLogger('silent') },
+    { host: '127.0.0.1', port: 0, maxConnections: 1000, maxConnectionsPerIp: 1000, maxMessageSize: 64 * 1024, heartbeatMs: 30_000 },
+  );
   t.after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    engine.stopListening();
+    await engine.close();
     await rm(base, { recursive: true, force: true });
   });
   return {
-    port: (server.address() as AddressInfo).port,
+    port: engine.port,
     base,
     spool,
     nextOutcome: () => {

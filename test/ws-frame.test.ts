@@ -1,4 +1,4 @@
-// The ws engine frames each message once (server/transport/ws-frame.ts) and writes the same
+// The ws engine frames each message once (server/engines/node/ws-frame.ts) and writes the same
 // bytes to every subscriber. Checked against ws's own encoder and decoder, at every boundary
 // of the length field, with multi-byte UTF-8 so that bytes and characters differ.
 
@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EventEmitter } from 'node:events';
 import * as ws from 'ws';
-import { textFrame } from '../server/transport/ws-frame.js';
+import { textFrame } from '../server/engines/node/ws-frame.js';
 
 /** ws's own encoder and decoder: its exports carry them, its types do not declare them. */
 const { Sender, Receiver } = ws as unknown as {

@@ -1,32 +1,32 @@
 // --token: compared in constant time, from `Authorization: Bearer` or `?token=`.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { JobcastError } from '../errors.js';
+import type { RequestHead } from './request.js';
 
 export interface TokenCheck {
   /** Whether a token is configured. */
   readonly hasToken: boolean;
   /** True when no token is configured or the request carries the right one. */
-  isAuthorized(req: IncomingMessage, url: URL): boolean;
+  isAuthorized(head: RequestHead): boolean;
   /** Throws JobcastError('unauthorized') unless isAuthorized. */
-  require(req: IncomingMessage, url: URL): void;
+  require(head: RequestHead): void;
 }
 
 export function createTokenCheck(token: string | null): TokenCheck {
   // Comparing digests keeps the comparison constant-time whatever the lengths.
   const expected = token === null ? null : digest(token);
-  const isAuthorized = (req: IncomingMessage, url: URL): boolean => {
+  const isAuthorized = (head: RequestHead): boolean => {
     if (expected === null) return true;
-    const header = req.headers.authorization;
-    const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : url.searchParams.get('token');
+    const header = head.headers.authorization;
+    const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : head.query.get('token');
     return typeof given === 'string' && timingSafeEqual(digest(given), expected);
   };
   return {
     hasToken: expected !== null,
     isAuthorized,
-    require(req, url) {
-      if (!isAuthorized(req, url)) throw new JobcastError('unauthorized');
+    require(head) {
+      if (!isAuthorized(head)) throw new JobcastError('unauthorized');
     },
   };
 }

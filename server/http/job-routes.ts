@@ -1,23 +1,24 @@
 // The job routes of SPEC 2: upload, read, list, cancel, delete, outputs.
 
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { nanoid } from 'nanoid';
-import { JobcastError, isJobcastError } from '../errors.js';
+import { isDiskFull, JobcastError, isJobcastError } from '../errors.js';
 import type { JobControl } from '../jobs/control.js';
 import type { Intake } from '../jobs/intake.js';
 import type { JobReader } from '../jobs/reader.js';
 import type { Metrics } from '../metrics.js';
 import { JOB_STATUSES, type JobStatus } from '../protocol/types.js';
-import { sendJson } from './respond.js';
-import type { RequestContext, Route } from './router.js';
-import type { TokenCheck } from './auth.js';
 import type { Spool } from '../spool/spool.js';
-import type { ReadinessProbe } from './readiness.js';
-import { receiveUpload } from './upload.js';
+import type { ProcessorOutput } from '../workers/registry.js';
+import type { TokenCheck } from './auth.js';
 import { wellFormed } from './filename.js';
+import { jobIdParam } from './params.js';
+import type { ReadinessProbe } from './readiness.js';
+import { emptyReply, jsonReply, type Reply } from './reply.js';
+import type { HttpRequest } from './request.js';
+import type { Route } from './router.js';
+import { isMultipartFormData, receiveUpload } from './upload.js';
 
 export interface JobRoutesOptions {
   intake: Intake;
@@ -29,6 +30,8 @@ export interface JobRoutesOptions {
   /** Whether the store and the spool can take an upload; shared with `/readyz`. */
   readiness: ReadinessProbe;
   isProcessor(name: string): boolean;
+  /** What the processor's output files are (download name suffix, content type); any name, registered or not. */
+  outputOf(processor: string): ProcessorOutput;
   defaultProcessor: string;
   limits: { maxFileSize: number; maxFiles: number; maxUploadSize: number };
   /** Longest silence of an upload's body before it is cut off (`--upload-idle-timeout`, default 30 s). */
@@ -46,55 +49,46 @@ interface UploadCount {
 
 /** `?wait=S` accepts 0..300 seconds (SPEC 2). */
 const MAX_WAIT_S = 300;
-/** Ids are nanoid()s; anything else is answered job_not_found without touching the store. */
-const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function jobRoutes(opts: JobRoutesOptions): Route[] {
   const uploads: UploadCount = { active: 0 };
   return [
     {
       pattern: /^\/jobs$/,
-      methods: { POST: (ctx) => upload(opts, uploads, ctx), GET: (ctx) => list(opts, ctx) },
+      methods: { POST: (request) => upload(opts, uploads, request), GET: (request) => list(opts, request) },
       bodyMethods: ['POST'],
     },
     {
       pattern: /^\/jobs\/(?<id>[^/]+)$/,
       methods: {
-        GET: async (ctx) => sendJson(ctx.res, 200, await opts.reader.get(jobId(ctx))),
-        DELETE: async (ctx) => {
-          opts.token.require(ctx.req, ctx.url);
-          await opts.control.delete(jobId(ctx));
-          ctx.res.writeHead(204).end();
+        GET: async (_request, params) => jsonReply(200, await opts.reader.get(jobIdParam(params))),
+        DELETE: async (request, params) => {
+          opts.token.require(request);
+          await opts.control.delete(jobIdParam(params));
+          return emptyReply(204);
         },
       },
     },
     {
       pattern: /^\/jobs\/(?<id>[^/]+)\/cancel$/,
       methods: {
-        POST: async (ctx) => {
-          opts.token.require(ctx.req, ctx.url);
-          sendJson(ctx.res, 200, await opts.control.cancel(jobId(ctx)));
+        POST: async (request, params) => {
+          opts.token.require(request);
+          return jsonReply(200, await opts.control.cancel(jobIdParam(params)));
         },
       },
     },
-    { pattern: /^\/jobs\/(?<id>[^/]+)\/files\/(?<index>[^/]+)\/output$/, methods: { GET: (ctx) => output(opts, ctx) } },
+    { pattern: /^\/jobs\/(?<id>[^/]+)\/files\/(?<index>[^/]+)\/output$/, methods: { GET: (_request, params) => output(opts, params) } },
   ];
 }
 
-function jobId(ctx: RequestContext): string {
-  const id = ctx.params.id!;
-  if (!JOB_ID.test(id)) throw new JobcastError('job_not_found');
-  return id;
-}
-
 /** POST /jobs: checks in SPEC order (auth, media type, body), then queues the job. */
-async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: RequestContext): Promise<void> {
+async function upload(opts: JobRoutesOptions, uploads: UploadCount, request: HttpRequest): Promise<Reply> {
   const { intake, reader, spool, metrics } = opts;
-  const { req, res, url } = ctx;
   try {
-    opts.token.require(req, url);
-    if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) throw new JobcastError('unsupported_media_type');
-    const waitMs = parseWait(url);
+    opts.token.require(request);
+    if (!isMultipartFormData(request.headers['content-type'])) throw new JobcastError('unsupported_media_type');
+    const waitMs = parseWait(request.query);
     intake.assertOpen();
     // Refuse before reading a byte when the queue is already full; checked again at create().
     await intake.assertRoomInQueue();
@@ -111,7 +105,7 @@ async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: Request
     uploads.active++;
     let received;
     try {
-      received = await receiveUpload(req, {
+      received = await receiveUpload(request, {
         spool,
         jobId: id,
         limits: opts.limits,
@@ -139,10 +133,10 @@ async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: Request
     metrics.uploadAccepted(received.bytes);
     if (waitMs !== null) {
       const final = await reader.waitForEnd(id, waitMs);
-      if (final !== null) return sendJson(res, 200, final, { location: `/jobs/${id}` });
+      if (final !== null) return jsonReply(200, final, { location: `/jobs/${id}` });
       snapshot = await reader.get(id);
     }
-    sendJson(res, 202, snapshot, { location: `/jobs/${id}` });
+    return jsonReply(202, snapshot, { location: `/jobs/${id}` });
   } catch (err) {
     if (err instanceof JobcastError) metrics.uploadRefused(err.code);
     throw err;
@@ -156,12 +150,11 @@ async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: Request
  */
 function createFailure(error: unknown, readiness: ReadinessProbe): unknown {
   if (isJobcastError(error)) return error.code === 'not_ready' ? readiness.storeFailed(error.message) : error;
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' ? new JobcastError('insufficient_storage') : error;
+  return isDiskFull(error) ? new JobcastError('insufficient_storage') : error;
 }
 
-function parseWait(url: URL): number | null {
-  const text = url.searchParams.get('wait');
+function parseWait(query: URLSearchParams): number | null {
+  const text = query.get('wait');
   if (text === null) return null;
   const seconds = Number(text);
   if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_WAIT_S) {
@@ -171,9 +164,9 @@ function parseWait(url: URL): number | null {
 }
 
 /** GET /jobs?status=&q=&limit=&cursor=: newest first, paged; `q` searches ids, labels and file names (the store checks it). */
-async function list(opts: JobRoutesOptions, ctx: RequestContext): Promise<void> {
-  opts.token.require(ctx.req, ctx.url);
-  const params = ctx.url.searchParams;
+async function list(opts: JobRoutesOptions, request: HttpRequest): Promise<Reply> {
+  opts.token.require(request);
+  const params = request.query;
   const status = params.get('status');
   if (status !== null && !JOB_STATUSES.includes(status as JobStatus)) {
     throw new JobcastError('invalid_query', `status must be one of ${JOB_STATUSES.join(', ')}, got '${status}'`);
@@ -189,25 +182,24 @@ async function list(opts: JobRoutesOptions, ctx: RequestContext): Promise<void> 
     ...(params.has('cursor') && { cursor: params.get('cursor')! }),
     ...(params.has('q') && { q: params.get('q')! }),
   });
-  sendJson(ctx.res, 200, { jobs: page.jobs, next: page.next });
+  return jsonReply(200, { jobs: page.jobs, next: page.next });
 }
 
-/** GET /jobs/{id}/files/{index}/output: streams the processor's output file. */
-async function output(opts: JobRoutesOptions, ctx: RequestContext): Promise<void> {
-  const snapshot = await opts.reader.get(jobId(ctx));
-  const indexText = ctx.params.index!;
+/** GET /jobs/{id}/files/{index}/output: the processor's output file, named and typed by its processor. */
+async function output(opts: JobRoutesOptions, params: Record<string, string>): Promise<Reply> {
+  const snapshot = await opts.reader.get(jobIdParam(params));
+  const indexText = params.index!;
   const file = /^\d+$/.test(indexText) ? snapshot.files[Number(indexText)] : undefined;
   if (file === undefined || !file.output) throw new JobcastError('output_not_found');
   const path = opts.spool.outputPath(snapshot.id, file.index);
   const size = await stat(path).then((s) => s.size, () => null);
   if (size === null) throw new JobcastError('output_not_found');
-  const name = `${basename(file.name.replaceAll('\\', '/')) || 'output'}${snapshot.processor === 'gzip' ? '.gz' : '.out'}`;
-  ctx.res.writeHead(200, {
-    'content-type': snapshot.processor === 'gzip' ? 'application/gzip' : 'application/octet-stream',
-    'content-length': size,
+  const produced = opts.outputOf(snapshot.processor);
+  const name = `${basename(file.name.replaceAll('\\', '/')) || 'output'}${produced.suffix}`;
+  const headers = {
+    'content-type': produced.contentType,
     // wellFormed: a name stored before lone surrogates were cleaned would make encodeURIComponent throw.
     'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(wellFormed(name))}`,
-  });
-  if (ctx.req.method === 'HEAD') return void ctx.res.end();
-  await pipeline(createReadStream(path), ctx.res).catch(() => ctx.res.destroy());
+  };
+  return { status: 200, headers, body: { kind: 'file', path, size } };
 }

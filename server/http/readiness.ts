@@ -1,7 +1,7 @@
 // The readiness probe shared by `/readyz` and uploads: can the store be written and
 // does the spool have room?
 
-import { JobcastError } from '../errors.js';
+import { isDiskFull, JobcastError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Spool } from '../spool/spool.js';
@@ -64,7 +64,7 @@ export class ReadinessProbe {
     const isFresh = last !== null && performance.now() - last.atMs < this.ttlMs;
     const state = isFresh ? last.state : await this.check();
     if (state.storeProblem !== null) throw notReady(`the store cannot take a job (${state.storeProblem}); retry later`);
-    if (state.spoolProblem === 'ENOSPC' || state.spoolProblem === 'EDQUOT') throw new JobcastError('insufficient_storage');
+    if (isDiskFull(state.spoolProblem)) throw new JobcastError('insufficient_storage');
     if (state.spoolProblem !== null) throw notReady(`the spool cannot be written (${state.spoolProblem}); retry later`);
   }
 

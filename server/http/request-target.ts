@@ -35,10 +35,3 @@ export function parseTarget(raw: string): RequestTarget {
     ? { path: rest, search: '', authority }
     : { path: rest.slice(0, question), search: rest.slice(question), authority };
 }
-
-/** The query of `target` as a URL object (for its searchParams); its path is always `/`. */
-export function queryUrl(target: RequestTarget): URL {
-  const url = new URL('http://localhost/');
-  url.search = target.search;
-  return url;
-}

@@ -2,36 +2,34 @@
 // Allow), anything else 404, and every thrown error becomes the SPEC 2 error shape.
 // Before any route: the Host rule (421, DNS rebinding) and, on routes that take no
 // body, a request that carries one is refused (413) rather than read for as long as
-// the client cares to trickle it.
+// the client cares to trickle it. HEAD runs the GET route; the engine sends no body.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JobcastError, isJobcastError, misdirectedRequest } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { isAllowedHost, type HostPolicy } from '../transport/door.js';
-import { parseTarget, queryUrl } from './request-target.js';
-import { DEFAULT_LINGER, sendError, type LingerLimits } from './respond.js';
+import { isAllowedHost, type HostPolicy } from './door.js';
+import { errorReply, type Reply } from './reply.js';
+import { announcesBody, type HttpRequest } from './request.js';
 
-export interface RequestContext {
-  req: IncomingMessage;
-  res: ServerResponse;
-  /** The request's query (`url.searchParams`); its pathname is not the request's path, see `path`. */
-  url: URL;
-  /** The path exactly as sent (see request-target.ts). */
-  path: string;
-  /** Named groups of the route's pattern. */
-  params: Record<string, string>;
-}
-
-export type Handler = (ctx: RequestContext) => Promise<void> | void;
+/** A route's answer to one request; throws (or rejects with) a JobcastError to refuse it. */
+export type Handler = (request: HttpRequest, params: Record<string, string>) => Promise<Reply> | Reply;
 
 type Method = 'GET' | 'POST' | 'DELETE' | 'HEAD';
 
 export interface Route {
   /** Anchored pattern with named groups, e.g. /^\/jobs\/(?<id>[^/]+)$/. */
   pattern: RegExp;
+  /** A route without its own HEAD answers HEAD with its GET handler (the engine sends no body). */
   methods: Partial<Record<Method, Handler>>;
   /** Methods whose requests may carry a body; a body on any other is 413 `body_not_allowed`. Default none. */
   bodyMethods?: readonly Method[];
+}
+
+/** What an engine calls for every HTTP request it receives. */
+export interface HttpService {
+  /** The reply to `request`. Never rejects: every error is a reply (SPEC 2 shape). */
+  serve(request: HttpRequest): Promise<Reply>;
+  /** The reply has gone out in full with `status`: the request is logged. */
+  onAnswered(request: HttpRequest, status: number): void;
 }
 
 export interface RouterOptions {
@@ -39,59 +37,44 @@ export interface RouterOptions {
   hosts: HostPolicy;
   /** Paths whose successful requests are logged at debug level only. */
   quietPaths?: ReadonlySet<string>;
-  /** How much of a refused request's body is read on before its connection closes (sendError). */
-  linger?: LingerLimits;
 }
 
-/** Returns the request listener for node:http. */
-export function createRouter(routes: Route[], logger: Logger, options: RouterOptions) {
+/** The HTTP service of `routes`. */
+export function createRouter(routes: readonly Route[], logger: Logger, options: RouterOptions): HttpService {
   const quietPaths = options.quietPaths ?? new Set<string>();
-  const linger = options.linger ?? DEFAULT_LINGER;
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const startedAt = performance.now();
-    const target = parseTarget(req.url ?? '/');
-    res.on('finish', () => {
-      const level = quietPaths.has(target.path) && res.statusCode < 400 ? 'debug' : 'info';
+  return {
+    async serve(request) {
+      try {
+        const host = request.authority ?? request.headers.host;
+        if (!isAllowedHost(host, options.hosts)) throw misdirectedRequest(host);
+        return await dispatch(routes, request);
+      } catch (err) {
+        if (!isJobcastError(err)) logger.error({ err, path: request.path }, 'request failed unexpectedly');
+        return errorReply(err, request);
+      }
+    },
+    onAnswered(request, status) {
+      const level = quietPaths.has(request.path) && status < 400 ? 'debug' : 'info';
       // The path only: query strings may carry a token.
-      logger[level](
-        { method: req.method, path: target.path, status: res.statusCode, ms: Math.round(performance.now() - startedAt) },
-        'request',
-      );
-    });
-    const ctx: RequestContext = { req, res, url: queryUrl(target), path: target.path, params: {} };
-    const host = target.authority ?? req.headers.host;
-    const answer = isAllowedHost(host, options.hosts)
-      ? dispatch(routes, ctx)
-      : Promise.reject(misdirectedRequest(host));
-    answer.catch((err: unknown) => {
-      if (!isJobcastError(err)) logger.error({ err, path: target.path }, 'request failed unexpectedly');
-      sendError(req, res, isJobcastError(err) ? err : new JobcastError('internal_error'), linger);
-    });
+      logger[level]({ method: request.method, path: request.path, status, ms: Math.round(performance.now() - request.receivedAt) }, 'request');
+    },
   };
 }
 
-async function dispatch(routes: Route[], ctx: RequestContext): Promise<void> {
+async function dispatch(routes: readonly Route[], request: HttpRequest): Promise<Reply> {
   for (const route of routes) {
-    const match = route.pattern.exec(ctx.path);
+    const match = route.pattern.exec(request.path);
     if (match === null) continue;
-    const method = (ctx.req.method ?? 'GET') as Method;
+    const method = request.method as Method;
     const handler = route.methods[method] ?? (method === 'HEAD' ? route.methods.GET : undefined);
     if (handler === undefined) {
       const allow = Object.keys(route.methods).join(', ');
-      throw new JobcastError('method_not_allowed', `${ctx.req.method} is not allowed here; use ${allow}`, { allow });
+      throw new JobcastError('method_not_allowed', `${request.method} is not allowed here; use ${allow}`, { allow });
     }
-    if (hasBody(ctx.req) && !(route.bodyMethods ?? []).includes(method)) {
-      throw new JobcastError('body_not_allowed', `${method} ${ctx.path} takes no request body; send none (Content-Length: 0 is fine)`);
+    if (announcesBody(request) && !(route.bodyMethods ?? []).includes(method)) {
+      throw new JobcastError('body_not_allowed', `${request.method} ${request.path} takes no request body; send none (Content-Length: 0 is fine)`);
     }
-    await handler({ ...ctx, params: { ...match.groups } });
-    return;
+    return await handler(request, { ...match.groups });
   }
-  throw new JobcastError('not_found', `no route for ${ctx.path}`);
-}
-
-/** A request has a body when it announces one: a non-zero Content-Length or any Transfer-Encoding (RFC 9112 6.3). */
-function hasBody(req: IncomingMessage): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return true;
-  const length = req.headers['content-length'];
-  return length !== undefined && Number(length) !== 0;
+  throw new JobcastError('not_found', `no route for ${request.path}`);
 }

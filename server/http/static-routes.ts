@@ -3,7 +3,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { JobcastError } from '../errors.js';
-import type { RequestContext, Route } from './router.js';
+import { bytesReply, type Reply } from './reply.js';
+import type { Route } from './router.js';
 
 /** Page shells, from the source tree (compiled code runs from dist/server/http/). */
 const PAGES = new URL('../../../client-demo/', import.meta.url);
@@ -33,42 +34,39 @@ export function staticRoutes(opts: StaticRoutesOptions): Route[] {
     {
       pattern: /^\/jobcast-client\.js$/,
       methods: {
-        GET: async ({ res }) => {
+        GET: async () => {
           const body = await readFile(CLIENT_MODULE).catch(() => {
             throw new JobcastError('not_found', 'the client module is not built: run `npm run build`');
           });
-          res
-            .writeHead(200, {
-              'content-type': TYPES.js!,
-              'content-length': body.length,
-              'cache-control': 'no-cache',
-              // A module script from another origin is fetched in CORS mode. The file is
-              // public code with no credentials; what a page may then do is decided by
-              // --allowed-origins on /ws.
-              'access-control-allow-origin': '*',
-              'x-content-type-options': 'nosniff',
-            })
-            .end(body);
+          return bytesReply(200, body, {
+            'content-type': TYPES.js!,
+            'cache-control': 'no-cache',
+            // A module script from another origin is fetched in CORS mode. The file is
+            // public code with no credentials; what a page may then do is decided by
+            // --allowed-origins on /ws.
+            'access-control-allow-origin': '*',
+            'x-content-type-options': 'nosniff',
+          });
         },
       },
     },
-    { pattern: /^\/$/, methods: { GET: ({ res }) => page('index.html').then((html) => sendPage(res, html)) } },
-    { pattern: /^\/dashboard$/, methods: { GET: ({ res }) => page('dashboard.html').then((html) => sendPage(res, html)) } },
+    { pattern: /^\/$/, methods: { GET: () => page('index.html').then((html) => pageReply(html)) } },
+    { pattern: /^\/dashboard$/, methods: { GET: () => page('dashboard.html').then((html) => pageReply(html)) } },
     // Browsers ask for /favicon.ico on their own; without an answer every page logs a 404.
     ...['/favicon.ico', '/favicon.svg'].map((path) => ({
       pattern: new RegExp(`^${path.replace('.', '\\.')}$`),
-      methods: { GET: async ({ res }: RequestContext) => sendPage(res, await readFile(new URL('favicon.svg', PAGES)), 'image/svg+xml') },
+      methods: { GET: async () => pageReply(await readFile(new URL('favicon.svg', PAGES)), 'image/svg+xml') },
     })),
     {
       pattern: /^\/assets\/(?<name>[^/]+)$/,
       methods: {
-        GET: async ({ res, params }) => {
+        GET: async (_request, params) => {
           const match = ASSET_NAME.exec(params.name!);
           if (match === null) throw new JobcastError('not_found', 'no such asset');
           const body = await readFile(new URL(params.name!, ASSETS)).catch(() => {
             throw new JobcastError('not_found', 'no such asset: run `npm run build` to bundle the demo pages');
           });
-          res.writeHead(200, { 'content-type': TYPES[match.groups!.ext!]!, 'content-length': body.length, 'cache-control': 'no-cache' }).end(body);
+          return bytesReply(200, body, { 'content-type': TYPES[match.groups!.ext!]!, 'cache-control': 'no-cache' });
         },
       },
     },
@@ -81,6 +79,6 @@ async function servePage(name: string, needsToken: boolean): Promise<Buffer> {
   return Buffer.from(needsToken ? html.replace('<meta name="jobcast-token" content="optional">', '<meta name="jobcast-token" content="required">') : html);
 }
 
-function sendPage(res: import('node:http').ServerResponse, body: Buffer, type = 'text/html; charset=utf-8'): void {
-  res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-cache' }).end(body);
+function pageReply(body: Buffer, type = 'text/html; charset=utf-8'): Reply {
+  return bytesReply(200, body, { 'content-type': type, 'cache-control': 'no-cache' });
 }

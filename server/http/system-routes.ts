@@ -4,8 +4,8 @@ import { JobcastError } from '../errors.js';
 import type { Intake } from '../jobs/intake.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { Metrics } from '../metrics.js';
-import { sendJson } from './respond.js';
 import type { ReadinessProbe } from './readiness.js';
+import { bytesReply, jsonReply } from './reply.js';
 import type { Route } from './router.js';
 
 export interface SystemRoutesOptions {
@@ -19,12 +19,12 @@ export interface SystemRoutesOptions {
 
 export function systemRoutes(opts: SystemRoutesOptions): Route[] {
   return [
-    { pattern: /^\/queue$/, methods: { GET: async ({ res }) => sendJson(res, 200, await opts.scheduler.stats()) } },
-    { pattern: /^\/healthz$/, methods: { GET: ({ res }) => sendJson(res, 200, { ok: true }) } },
+    { pattern: /^\/queue$/, methods: { GET: async () => jsonReply(200, await opts.scheduler.stats()) } },
+    { pattern: /^\/healthz$/, methods: { GET: () => jsonReply(200, { ok: true }) } },
     {
       pattern: /^\/readyz$/,
       methods: {
-        GET: async ({ res }) => {
+        GET: async () => {
           // A load balancer stops sending new work here while running files finish.
           opts.intake.assertOpen();
           const { storeProblem, spoolProblem } = await opts.readiness.check();
@@ -35,22 +35,22 @@ export function systemRoutes(opts: SystemRoutesOptions): Route[] {
             ].filter(Boolean);
             throw new JobcastError('not_ready', `not ready: ${broken.join(' and ')}`);
           }
-          sendJson(res, 200, { ok: true });
+          return jsonReply(200, { ok: true });
         },
       },
     },
     {
       pattern: /^\/metrics$/,
       methods: {
-        GET: async ({ res }) => {
+        GET: async () => {
           const text = await opts.metrics.registry.metrics();
-          res.writeHead(200, { 'content-type': opts.metrics.registry.contentType }).end(text);
+          return bytesReply(200, Buffer.from(text), { 'content-type': opts.metrics.registry.contentType });
         },
       },
     },
     {
       pattern: /^\/processors$/,
-      methods: { GET: ({ res }) => sendJson(res, 200, { default: opts.processors.default, processors: [...opts.processors.names].sort() }) },
+      methods: { GET: () => jsonReply(200, { default: opts.processors.default, processors: [...opts.processors.names].sort() }) },
     },
   ];
 }

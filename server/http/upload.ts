@@ -12,21 +12,23 @@
 // the parser back, the request is paused and both clocks stopped.
 //
 // Whatever goes wrong, no file stays behind: every write stream is closed and the job's
-// spool folder removed before the promise rejects. The request itself is left alone
-// (never destroyed, which would kill the socket) so the caller can still answer with
-// sendError, which resumes it and closes the connection.
+// spool folder removed before the promise rejects. The body itself is left alone, paused
+// (never destroyed, which would kill the connection), so that the caller can still
+// answer: the engine then lets the client finish sending before it closes the connection.
+//
+// Engine-neutral: busboy sees the request's headers and body bytes only (request.ts).
 
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { JobcastError } from '../errors.js';
+import { JobcastError, spoolWriteError } from '../errors.js';
 import type { FileDescriptor } from '../protocol/types.js';
 import { cleanFilename } from './filename.js';
 import { installPartHeaderFilter } from './part-header-filter.js';
 import type { Spool } from '../spool/spool.js';
 import { applyField, MAX_LABEL_CHARS, UPLOAD_FIELDS, type UploadFields } from './upload-fields.js';
 import { UploadPace } from './upload-pace.js';
+import type { HttpRequest, RequestBody } from './request.js';
 
 export { MAX_LABEL_CHARS };
 
@@ -92,16 +94,20 @@ export interface ReceivedUpload {
  * rejects with a JobcastError for every SPEC 2.1 error row except 401 and 503 (the
  * route checks those), after removing whatever was written.
  */
-export function receiveUpload(req: IncomingMessage, options: UploadOptions): Promise<ReceivedUpload> {
+export function receiveUpload(request: HttpRequest, options: UploadOptions): Promise<ReceivedUpload> {
   return new Promise((resolve, reject) => {
-    new UploadReceiver(req, options, resolve, reject).start();
+    new UploadReceiver(request, options, resolve, reject).start();
   });
+}
+
+/** Whether a Content-Type is multipart/form-data (SPEC 2.1; busboy would also take urlencoded). */
+export function isMultipartFormData(contentType: string | undefined): boolean {
+  return contentType?.split(';', 1)[0].trim().toLowerCase() === 'multipart/form-data';
 }
 
 // busboy already gives a part without Content-Type RFC 7578's default, text/plain; this
 // covers a Content-Type header that is present but empty.
 const DEFAULT_FILE_TYPE = 'application/octet-stream';
-
 
 type FileStream = Readable & { truncated?: boolean };
 
@@ -130,12 +136,18 @@ class UploadReceiver {
   /** The least pace the body must keep; its clock runs when the idle clock does. */
   private readonly pace: UploadPace;
 
+  /** The request's body bytes. */
+  private readonly bodyStream: Readable;
+  private readonly body: RequestBody;
+
   constructor(
-    private readonly req: IncomingMessage,
+    private readonly request: HttpRequest,
     private readonly options: UploadOptions,
     private readonly resolve: (upload: ReceivedUpload) => void,
     private readonly reject: (error: JobcastError) => void,
   ) {
+    this.body = request.body;
+    this.bodyStream = request.body.stream;
     this.pace = new UploadPace({
       windowMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       minBytesPerSecond: options.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND,
@@ -144,15 +156,15 @@ class UploadReceiver {
   }
 
   start(): void {
-    const { req, options } = this;
+    const { bodyStream, options, request } = this;
     // SPEC 2.1: the media type is checked before the body; busboy would also take urlencoded.
-    if (!isMultipartFormData(req.headers['content-type'])) {
+    if (!isMultipartFormData(request.headers['content-type'])) {
       return this.fail(new JobcastError('unsupported_media_type'));
     }
-    if (Number(req.headers['content-length']) > options.limits.maxUploadSize) {
+    if (Number(request.headers['content-length']) > options.limits.maxUploadSize) {
       return this.fail(tooLargeBody(options.limits.maxUploadSize));
     }
-    if (req.readableAborted || (req.destroyed && !req.complete)) {
+    if (this.body.hasEndedEarly) {
       return this.fail(endedEarly());
     }
     try {
@@ -165,26 +177,26 @@ class UploadReceiver {
     } catch (error) {
       return this.fail(error instanceof JobcastError ? error : unparsable(error));
     }
-    // Listen for an abort while the folder is being made; the body waits in the paused request.
-    req.on('close', this.reqOnClose);
-    req.on('error', this.reqOnClose);
+    // Listen for the client leaving while the folder is being made; the body waits, paused.
+    request.signal.addEventListener('abort', this.bodyOnCut);
+    bodyStream.on('error', this.bodyOnCut);
     const dirReady = options.spool.createJobDir(options.jobId);
     this.jobDirReady = dirReady.catch(() => undefined);
     dirReady.then(
       () => {
         if (this.isSettled) return;
-        req.on('data', this.reqOnData);
-        req.on('end', this.reqOnEnd);
+        bodyStream.on('data', this.bodyOnData);
+        bodyStream.on('end', this.bodyOnEnd);
         this.watchIdle();
       },
-      (error: unknown) => this.fail(storageError(error)),
+      (error: unknown) => this.fail(spoolWriteError(error)),
     );
   }
 
   private createParser(): busboy.Busboy {
     const { maxFileSize, maxFiles } = this.options.limits;
     const parser = busboy({
-      headers: this.req.headers,
+      headers: this.request.headers,
       // Keep directory parts of filenames (SPEC 2.1); busboy strips them by default.
       preservePath: true,
       // busboy decodes a plain `filename="..."` as latin1 by default, which turns the raw
@@ -223,7 +235,7 @@ class UploadReceiver {
     });
     parser.on('drain', () => {
       if (this.isSettled) return;
-      this.req.resume();
+      this.bodyStream.resume();
       this.watchIdle();
     });
     // Stays attached after a failure: destroying the parser mid-body makes it emit one more error.
@@ -232,7 +244,7 @@ class UploadReceiver {
     return parser;
   }
 
-  private readonly reqOnData = (chunk: Buffer): void => {
+  private readonly bodyOnData = (chunk: Buffer): void => {
     if (this.isSettled) return;
     // Counted here because a chunked body has no Content-Length to check up front.
     this.bodyBytes += chunk.length;
@@ -244,17 +256,17 @@ class UploadReceiver {
       this.idleTimer?.refresh();
     } else {
       // The disk is behind: we stop reading, so the client's silence from now on is ours.
-      this.req.pause();
+      this.bodyStream.pause();
       this.unwatchIdle();
     }
   };
 
-  private readonly reqOnEnd = (): void => {
+  private readonly bodyOnEnd = (): void => {
     this.unwatchIdle();
     if (!this.isSettled) this.parser?.end();
   };
 
-  private readonly reqOnIdle = (): void => {
+  private readonly bodyOnIdle = (): void => {
     const ms = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     // The route answers 400 with Connection: close, which also closes the socket.
     this.fail(new JobcastError('malformed_multipart', `no body bytes arrived for ${ms} ms; the upload is cut off`));
@@ -264,7 +276,7 @@ class UploadReceiver {
   private watchIdle(): void {
     this.pace.start();
     if (this.idleTimer === null) {
-      this.idleTimer = setTimeout(this.reqOnIdle, this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+      this.idleTimer = setTimeout(this.bodyOnIdle, this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
       this.idleTimer.unref();
     } else {
       this.idleTimer.refresh();
@@ -278,9 +290,10 @@ class UploadReceiver {
     this.idleTimer = null;
   }
 
-  // 'close' also follows a complete body; only an incomplete one is an error (client abort).
-  private readonly reqOnClose = (): void => {
-    if (!this.req.complete) this.fail(endedEarly());
+  // The client left, or the body stream broke: an error unless the body was complete
+  // (the client may leave while the files are still being written).
+  private readonly bodyOnCut = (): void => {
+    if (!this.body.isComplete) this.fail(endedEarly());
   };
 
   private readonly parserOnFile = (name: string, stream: FileStream, info: busboy.FileInfo): void => {
@@ -333,7 +346,7 @@ class UploadReceiver {
     const closed = new Promise<void>((resolve) => sink.once('close', resolve));
     const descriptor = { index, name, size: 0, type: mimeType || DEFAULT_FILE_TYPE, path };
     this.files.push({ descriptor, source: stream, sink, closed });
-    sink.on('error', (error: unknown) => this.fail(storageError(error)));
+    sink.on('error', (error: unknown) => this.fail(spoolWriteError(error)));
     const onLimit = (): void => this.fail(tooLargeFile(index, name, limits.maxFileSize));
     // An unnamed file may have hit the limit before it was accepted here.
     if (stream.truncated) return onLimit();
@@ -425,8 +438,9 @@ class UploadReceiver {
     if (this.isSettled) return;
     this.isSettled = true;
     this.detachRequest();
-    // The caller's sendError resumes the request; until then the client waits on TCP.
-    this.req.pause();
+    // The engine reads on (and discards) what the client still sends once the refusal is
+    // out; until then the client waits on TCP.
+    this.bodyStream.pause();
     void this.removeEverything().then(() => this.reject(error));
   }
 
@@ -449,15 +463,11 @@ class UploadReceiver {
 
   private detachRequest(): void {
     this.unwatchIdle();
-    this.req.off('data', this.reqOnData);
-    this.req.off('end', this.reqOnEnd);
-    this.req.off('close', this.reqOnClose);
-    this.req.off('error', this.reqOnClose);
+    this.bodyStream.off('data', this.bodyOnData);
+    this.bodyStream.off('end', this.bodyOnEnd);
+    this.bodyStream.off('error', this.bodyOnCut);
+    this.request.signal.removeEventListener('abort', this.bodyOnCut);
   }
-}
-
-function isMultipartFormData(contentType: string | undefined): boolean {
-  return contentType?.split(';', 1)[0].trim().toLowerCase() === 'multipart/form-data';
 }
 
 function tooLargeBody(maxUploadSize: number): JobcastError {
@@ -478,13 +488,6 @@ function partAfterEnd(): JobcastError {
 
 function endedEarly(): JobcastError {
   return new JobcastError('malformed_multipart', 'the request ended before the multipart body was complete');
-}
-
-/** ENOSPC and EDQUOT are a full disk (507); any other spool failure is ours (500). */
-function storageError(error: unknown): JobcastError {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new JobcastError('insufficient_storage');
-  return new JobcastError('internal_error', `the spool cannot be written: ${code ?? messageOf(error)}`);
 }
 
 function messageOf(error: unknown): string {

@@ -1,10 +1,7 @@
 // Parsing what a client sends on the socket (SPEC 3.3). Anything that is not one of
 // the three ops with the right field types is a bad_message; the connection stays open.
 
-import type { ClientMessage } from '../protocol/types.js';
-
-/** Job ids are nanoid()s; `*` is the dashboard. */
-const JOB = /^(\*|[A-Za-z0-9_-]{1,64})$/;
+import { isJobId, type ClientMessage } from '../protocol/types.js';
 
 export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; reason: string };
 
@@ -23,10 +20,10 @@ export function parseClientMessage(text: string | null): ParseResult {
     case 'ping':
       return { ok: true, message: { op } };
     case 'unsubscribe':
-      if (typeof job !== 'string' || !JOB.test(job)) return bad('unsubscribe needs "job": a job id or "*"');
+      if (typeof job !== 'string' || !isJobOrAll(job)) return bad('unsubscribe needs "job": a job id or "*"');
       return { ok: true, message: { op, job } };
     case 'subscribe':
-      if (typeof job !== 'string' || !JOB.test(job)) return bad('subscribe needs "job": a job id or "*"');
+      if (typeof job !== 'string' || !isJobOrAll(job)) return bad('subscribe needs "job": a job id or "*"');
       if (since === undefined) return { ok: true, message: { op, job } };
       if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0) {
         return bad('"since" must be a whole number of at least 0');
@@ -36,6 +33,11 @@ export function parseClientMessage(text: string | null): ParseResult {
     default:
       return bad('"op" must be subscribe, unsubscribe or ping');
   }
+}
+
+/** A job id, or `*`: the dashboard. */
+function isJobOrAll(job: string): boolean {
+  return job === '*' || isJobId(job);
 }
 
 function bad(reason: string): ParseResult {

@@ -20,7 +20,7 @@
 
 import { CLOSE_CODES, isJobcastError } from '../errors.js';
 import { isFinalStatus, type JobEvent, type Snapshot } from '../protocol/types.js';
-import type { Connection } from '../transport/connection.js';
+import type { Connection } from './connection.js';
 import { Frame } from './frame.js';
 import type { SnapshotRead } from './snapshot-cache.js';
 import { CatchUp, DashboardWalk, View, ViewTable } from './views.js';

@@ -7,7 +7,7 @@ import { CLOSE_CODES } from '../errors.js';
 import type { Feed } from '../feed/feed.js';
 import type { Logger } from '../logger.js';
 import type { JobEvent, PositionMessage, Snapshot } from '../protocol/types.js';
-import type { Connection } from '../transport/connection.js';
+import type { Connection } from './connection.js';
 import { Frame } from './frame.js';
 import { Session, type SessionHandlers, type SessionHost } from './session.js';
 import { SnapshotCache, type SnapshotRead } from './snapshot-cache.js';

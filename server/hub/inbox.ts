@@ -12,7 +12,7 @@
 //   1008. So it does if messages keep coming once reading has stopped (an engine that
 //   does not stop at once): the client sends faster than it reads.
 
-import type { Connection } from '../transport/connection.js';
+import type { Connection } from './connection.js';
 
 /** Messages waiting before the connection stops being read even under the soft limit. */
 const PAUSE_AT = 16;

@@ -14,7 +14,7 @@
 
 import { CLOSE_CODES } from '../errors.js';
 import type { ClientMessage } from '../protocol/types.js';
-import type { Connection, ConnectionHandlers } from '../transport/connection.js';
+import type { Connection, ConnectionHandlers } from './connection.js';
 import { parseClientMessage } from './client-message.js';
 import { Delivery, type SessionHost } from './delivery.js';
 import { Frame } from './frame.js';

@@ -7,6 +7,16 @@ export type FileStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled'
 export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 export const FILE_STATUSES: readonly FileStatus[] = ['pending', 'running', 'done', 'failed', 'cancelled'];
 
+/**
+ * Whether `text` has the shape of a job id: 1 to 64 of `A-Za-z0-9_-`. Ids are nanoid()s
+ * (21 URL-safe characters); the wider shape leaves room for other id schemes while
+ * excluding `.`, `..`, separators and anything else path-like. Anything else names no
+ * job, and is answered so without asking the store.
+ */
+export function isJobId(text: string): boolean {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(text);
+}
+
 /** A job status from which nothing moves on. */
 export function isFinalStatus(status: JobStatus): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';

@@ -6,11 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isJobId } from '../protocol/types.js';
 import type { JobFiles } from './job-files.js';
 
-// nanoid ids are 21 URL-safe characters; the wider pattern leaves room for other id
-// schemes while still excluding `.`, `..`, separators and anything else path-like.
-const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** The files of a job folder: inputs, outputs and the job's options. */
 const JOB_FILE = /^(?:(?:in|out)-\d+|options\.json)$/;
 
@@ -26,7 +24,7 @@ export class Spool implements JobFiles {
 
   /** `<root>/<id>`. Throws for an id that is not 1..64 of `A-Za-z0-9_-`. */
   jobDir(id: string): string {
-    if (typeof id !== 'string' || !JOB_ID.test(id)) {
+    if (typeof id !== 'string' || !isJobId(id)) {
       throw new Error(`spool: job id must be 1..64 characters of A-Za-z0-9_-, got ${JSON.stringify(id)}`);
     }
     return join(this.root, id);
@@ -91,7 +89,7 @@ export class Spool implements JobFiles {
     }
     let removed = 0;
     for (const entry of entries) {
-      if (!entry.isDirectory() || !JOB_ID.test(entry.name)) continue;
+      if (!entry.isDirectory() || !isJobId(entry.name)) continue;
       if ((await isKnown(entry.name)) || !(await this.isJobFolder(entry.name))) continue;
       await rm(join(this.root, entry.name), { recursive: true, force: true });
       removed += 1;

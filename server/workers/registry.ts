@@ -18,6 +18,14 @@ export type ProcessorEntry =
   /** `argv[0]` is the program (the file itself, or `python3` for a `*.py` without its run bit). */
   | { kind: 'command'; path: string; argv: readonly string[] };
 
+/** What a processor's output files are, for their download (SPEC 2.2). */
+export interface ProcessorOutput {
+  /** Added to the input file's name to name the download: `.gz`. */
+  readonly suffix: string;
+  /** The download's Content-Type. */
+  readonly contentType: string;
+}
+
 /** The processors the server can run, by name. */
 export interface ProcessorRegistry {
   /** Whether `name` is registered. */
@@ -28,10 +36,20 @@ export interface ProcessorRegistry {
   pathOf(name: string): string;
   /** The processor's kind and how to run it; throws for a name that is not registered. */
   entryOf(name: string): ProcessorEntry;
+  /**
+   * What the outputs of `name` are. Any name: a job keeps the name of a processor that a
+   * later start may no longer have, and its outputs still download.
+   */
+  outputOf(name: string): ProcessorOutput;
 }
 
 /** Processors that ship with the server. */
 export const BUILTIN_PROCESSORS = ['sha256', 'lines', 'gzip', 'delay'] as const;
+
+/** Outputs of any processor but the ones below: bytes of no known type. */
+const DEFAULT_OUTPUT: ProcessorOutput = Object.freeze({ suffix: '.out', contentType: 'application/octet-stream' });
+/** Built-ins whose outputs have a type of their own; the names are theirs alone (nameClash). */
+const BUILTIN_OUTPUTS: ReadonlyMap<string, ProcessorOutput> = new Map([['gzip', Object.freeze({ suffix: '.gz', contentType: 'application/gzip' })]]);
 
 // A processor name appears in URLs, logs and upload fields, so it is kept to a safe
 // alphabet. Files whose name does not fit (dotfiles like `.eslintrc.js`, editor backups
@@ -124,5 +142,6 @@ function createRegistry(entries: ReadonlyMap<string, ProcessorEntry>): Processor
     names: () => names,
     pathOf: (name: string) => entryOf(name).path,
     entryOf,
+    outputOf: (name: string) => BUILTIN_OUTPUTS.get(name) ?? DEFAULT_OUTPUT,
   });
 }

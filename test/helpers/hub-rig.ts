@@ -13,7 +13,7 @@ import type { Feed, FeedEventName, FeedListener, FeedNotice } from '../../server
 import type { Logger } from '../../server/logger.js';
 import { applyEvent } from '../../server/protocol/reducer.js';
 import type { EventDataMap, EventName, JobEvent, PositionMessage, ServerMessage, Snapshot } from '../../server/protocol/types.js';
-import type { Connection } from '../../server/transport/connection.js';
+import type { Connection } from '../../server/hub/connection.js';
 
 export type Kind = 'getSnapshot' | 'eventsSince' | 'dashboardIds';
 

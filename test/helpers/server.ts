@@ -1,5 +1,7 @@
 // Starting real jobcast servers for tests: in-process (fast) or as a child process
-// (for kill -9). Both listen on 127.0.0.1 port 0 with their own temp store and spool.
+// (for kill -9). Both listen on 127.0.0.1 port 0 with their own temp store and spool,
+// on the engine JOBCAST_TEST_ENGINE names (`ws`, the default, or `uws`): the whole suite
+// runs on either with `JOBCAST_TEST_ENGINE=uws npm test`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer, type StartOptions } from '../../server/app.js';
 import { DEFAULTS, type Config } from '../../server/config.js';
+import type { EngineName } from '../../server/engines/engine.js';
 import { createLogger } from '../../server/logger.js';
 
 /** The repo's root, from dist/test/helpers/. */
@@ -17,6 +20,20 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Plain-JS processors used by tests. */
 export const FIXTURE_PROCESSORS = join(REPO_ROOT, 'test/fixtures/processors');
 const MAIN = join(REPO_ROOT, 'dist/server/main.js');
+
+/** The engine every server a test starts runs on: JOBCAST_TEST_ENGINE, `ws` by default. */
+export const TEST_ENGINE: EngineName = testEngine(process.env.JOBCAST_TEST_ENGINE);
+
+function testEngine(value: string | undefined): EngineName {
+  if (value === undefined || value === '' || value === 'ws') return 'ws';
+  if (value === 'uws') return 'uws';
+  throw new Error(`JOBCAST_TEST_ENGINE must be ws or uws, got '${value}'`);
+}
+
+/** `args` for `dist/server/main.js` with `--engine TEST_ENGINE` added, unless they name an engine themselves. */
+export function withTestEngine(args: readonly string[]): string[] {
+  return args.includes('--engine') ? [...args] : [...args, '--engine', TEST_ENGINE];
+}
 
 /** A fresh temp dir removed after the test. */
 export async function tempDir(t: TestContext, prefix = 'jobcast-test-'): Promise<string> {
@@ -41,6 +58,7 @@ export async function startTestServer(
     progressIntervalMs: 20,
     shutdownGraceMs: 2000,
     logLevel: 'silent',
+    engine: TEST_ENGINE,
     ...overrides,
   } as Config);
   const server = await startServer(config, { logger: createLogger(process.env.JOBCAST_TEST_LOG ?? 'silent'), ...options });
@@ -56,9 +74,12 @@ export interface ChildServer {
   kill(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Runs `node dist/server/main.js ARGS --port 0` (with `env` added) and resolves once it logs that it listens. */
+/**
+ * Runs `node dist/server/main.js ARGS --port 0` (with `env` added, on TEST_ENGINE unless
+ * ARGS name one) and resolves once it logs that it listens.
+ */
 export function spawnServer(t: TestContext, args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, [MAIN, ...args, '--port', '0', '--log-level', 'info'], {
+  const child = spawn(process.execPath, [MAIN, ...withTestEngine(args), '--port', '0', '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

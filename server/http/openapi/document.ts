@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { ERRORS, type ErrorCode } from '../../errors.js';
+import { bytesReply } from '../reply.js';
 import type { Route } from '../router.js';
 import { COMMON_ERRORS, OPERATIONS, UNKNOWN_ROUTE_ERRORS, type Operation } from './operations.js';
 import { componentSchemas, object, SOCKET_ERROR_CODES, type Schema } from './schemas.js';
@@ -72,16 +73,12 @@ export function withOpenApiRoute(routes: readonly Route[]): Route[] {
   const route: Route = {
     pattern: /^\/openapi\.json$/,
     methods: {
-      GET: ({ res }) => {
-        res
-          .writeHead(200, {
-            'content-type': 'application/json; charset=utf-8',
-            'content-length': body.length,
-            'cache-control': 'no-cache',
-            'access-control-allow-origin': '*',
-          })
-          .end(body);
-      },
+      GET: () =>
+        bytesReply(200, body, {
+          'content-type': 'application/json; charset=utf-8',
+          'cache-control': 'no-cache',
+          'access-control-allow-origin': '*',
+        }),
     },
   };
   const all = [...routes, route];

@@ -2,14 +2,14 @@
 // (DNS rebinding), the Origin rule for browsers on the push connection, and the token
 // rule for `*`. Policy only, on header values: every engine applies the same rules.
 
-import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
+import type { RequestHead } from './request.js';
 
 export interface DoorPolicy {
   /** Origins allowed besides same-origin (--allowed-origins). */
   allowedOrigins: readonly string[];
   /** Checks the token from `?token=` or `Authorization: Bearer`; true when no token is configured. */
-  isAuthorized(req: IncomingMessage, url: URL): boolean;
+  isAuthorized(head: RequestHead): boolean;
   /** Whether a token is configured at all. */
   hasToken: boolean;
 }
@@ -21,15 +21,15 @@ export type DoorResult = { ok: true; mayWatchAll: boolean } | { ok: false; reaso
  * allowed one. A token that is given must be right; without one, single jobs may
  * still be watched (their id is the capability) but `*` may not.
  */
-export function checkDoor(req: IncomingMessage, url: URL, policy: DoorPolicy): DoorResult {
-  const origin = req.headers.origin;
-  if (origin !== undefined && !isAllowedOrigin(origin, req.headers.host, policy.allowedOrigins)) {
+export function checkDoor(head: RequestHead, policy: DoorPolicy): DoorResult {
+  const origin = head.headers.origin;
+  if (origin !== undefined && !isAllowedOrigin(origin, head.headers.host, policy.allowedOrigins)) {
     return { ok: false, reason: 'origin not allowed' };
   }
   if (!policy.hasToken) return { ok: true, mayWatchAll: true };
-  const isGiven = url.searchParams.has('token') || req.headers.authorization !== undefined;
+  const isGiven = head.query.has('token') || head.headers.authorization !== undefined;
   if (!isGiven) return { ok: true, mayWatchAll: false };
-  return policy.isAuthorized(req, url) ? { ok: true, mayWatchAll: true } : { ok: false, reason: 'wrong token' };
+  return policy.isAuthorized(head) ? { ok: true, mayWatchAll: true } : { ok: false, reason: 'wrong token' };
 }
 
 /**

@@ -26,7 +26,7 @@
 
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 
 /** Requests waiting for their answers past which a connection is not read. */
 export const MAX_UNANSWERED = 8;

@@ -5,9 +5,9 @@
 
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { JobcastError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { rawErrorResponse } from './respond.js';
+import { JobcastError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { rawErrorResponse } from './raw-response.js';
 
 /** Answers parse errors on `server`'s connections with a JSON error. */
 export function answerClientErrors(server: Server, logger: Logger): void {

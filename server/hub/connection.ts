@@ -1,7 +1,8 @@
-// The engine-neutral view of one client connection. The hub speaks only to this;
-// each engine (ws, uWebSockets.js, an SSE response) supplies a small adapter.
+// What the hub needs of one client connection, defined here, by the hub: each transport
+// implements it (the WebSocket adapter of each engine in server/engines/, the SSE
+// stream in server/transport/sse.ts) and calls the handlers the hub gives back.
 
-import type { Frame } from '../hub/frame.js';
+import type { Frame } from './frame.js';
 
 export interface Connection {
   /** Queues one message. The same Frame object goes to every subscriber: serialised once. */

@@ -1,6 +1,7 @@
-// The `ws` engine: upgrades GET /ws on the HTTP server and adapts each socket to the
-// hub's Connection. Protocol logic lives in the hub; this file only moves frames,
-// checks Origin and token at the door, and keeps connections honest with pings.
+// The ws engine's WebSockets: upgrades on the node:http server, with `ws`, and adapts
+// each socket to the hub's Connection. Which upgrades are taken and who may come in is
+// the WebSocket service's (server/transport/websocket.ts); protocol logic is the hub's;
+// this file only moves frames and keeps connections honest with pings.
 //
 // Memory per idle socket is what bounds how many subscribers one process holds, so the
 // adapter is a class and the listeners are module functions shared by every socket: they
@@ -11,41 +12,28 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { CLOSE_CODES } from '../errors.js';
-import type { Frame } from '../hub/frame.js';
-import type { Hub } from '../hub/hub.js';
-import type { Logger } from '../logger.js';
-import type { Connection, ConnectionHandlers } from './connection.js';
-import { checkDoor, type DoorPolicy } from './door.js';
+import { CLOSE_CODES } from '../../errors.js';
+import type { Connection, ConnectionHandlers } from '../../hub/connection.js';
+import type { Frame } from '../../hub/frame.js';
+import type { Logger } from '../../logger.js';
+import type { WebSocketService } from '../../transport/websocket.js';
+import { CLOSE_TIMEOUT_MS, DEFAULT_SLOW_CLOSE_TIMEOUT_MS, MAX_MISSED_PONGS } from '../engine.js';
+import { NodeRequestHead } from './node-request.js';
+import { rawErrorResponse } from './raw-response.js';
 import { textFrame } from './ws-frame.js';
 
-export interface WsTransportOptions extends DoorPolicy {
-  hub: Hub;
+export interface WsAdapterOptions {
+  service: WebSocketService;
   logger: Logger;
   /** Largest inbound frame (--max-message-size); larger ones close the socket with 1009. */
   maxMessageSize: number;
   /** Ping interval (--heartbeat); a socket that misses two pongs in a row is dropped. */
   heartbeatMs: number;
-  /** Time a socket closed with 1013 has to read its close frame before it is cut; default SLOW_CLOSE_TIMEOUT_MS. */
+  /** Time a socket closed with 1013 has to read its close frame before it is cut; default DEFAULT_SLOW_CLOSE_TIMEOUT_MS. */
   slowCloseTimeoutMs?: number;
-  /** Answers an upgrade that is refused (a connection limit, a foreign Host) with its HTTP error and returns true; the upgrade stops there. */
-  refuseUpgrade?(socket: Duplex, req: IncomingMessage): boolean;
+  /** Answers an upgrade the engine refuses itself (a connection cap) with its HTTP error and returns true; the upgrade stops there. */
+  refuseUpgrade(socket: Duplex): boolean;
 }
-
-/** A closing socket that does not finish the close handshake (it is not reading) is cut after this. */
-const CLOSE_TIMEOUT_MS = 2000;
-/**
- * The same for a socket closed as too slow (1013), SPEC 3.3: "one that does not read that
- * close frame within a few seconds is cut (the client then sees 1006)". Its close frame
- * waits behind everything already queued for it (up to the hub's limits plus the kernel's
- * buffers, megabytes), so a reader that is slow, not dead, gets longer than the 2 s above
- * to reach it and see 1013. Either way the client reconnects and resumes with `since`
- * (the SDK does after 1013, 1001 and 1006). What the socket holds meanwhile is bounded by
- * the hard limit.
- */
-const SLOW_CLOSE_TIMEOUT_MS = 10_000;
-/** Pings a socket may leave unanswered in a row (SPEC 3.3: dropped at the second). */
-const MAX_MISSED_PONGS = 2;
 /**
  * The heartbeat pings its sockets in this many groups, one group every 1/30 of --heartbeat,
  * rather than all at once: pinging 10,000 sockets in one turn of the event loop blocked it
@@ -105,13 +93,13 @@ class WsConnection implements Connection {
   }
 }
 
-export interface WsTransport {
+export interface WsAdapter {
   /** Stops the heartbeat and the server; the hub closes the sockets. */
   close(): void;
 }
 
-/** Serves the WebSocket protocol of SPEC 3.3 at `/ws` on `server`. */
-export function attachWsTransport(server: Server, opts: WsTransportOptions): WsTransport {
+/** Serves the WebSocket protocol of SPEC 3.3 on `server`, for the upgrades `opts.service` takes. */
+export function attachWebSockets(server: Server, opts: WsAdapterOptions): WsAdapter {
   // The heartbeat's list is kept here: ws's own (clientTracking) costs a closure and its context per socket.
   // perMessageDeflate must stay off: WsConnection.send writes uncompressed frames to the socket itself.
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageSize, perMessageDeflate: false, clientTracking: false });
@@ -121,25 +109,23 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
   const wsOnError = (err: Error): void => opts.logger.debug({ err }, 'websocket error');
 
   const serverOnUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (opts.refuseUpgrade?.(socket, req) === true) return;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/ws') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wsOnOpen(ws, req, url));
+    if (opts.refuseUpgrade(socket)) return;
+    const requestHead = new NodeRequestHead(req);
+    const refusal = opts.service.refuse(requestHead);
+    if (refusal !== null) return void socket.end(rawErrorResponse(refusal));
+    wss.handleUpgrade(req, socket, head, (ws) => wsOnOpen(ws, req, requestHead));
   };
 
-  const wsOnOpen = (ws: Linked<WebSocket>, req: IncomingMessage, url: URL): void => {
+  const wsOnOpen = (ws: Linked<WebSocket>, req: IncomingMessage, requestHead: NodeRequestHead): void => {
     ws.on('error', wsOnError);
     // Refusals happen after the upgrade, so that a browser sees the close code (1008).
-    const door = checkDoor(req, url, opts);
+    const door = opts.service.door(requestHead);
     if (!door.ok) return void closeSoon(ws, CLOSE_CODES.policy, door.reason, CLOSE_TIMEOUT_MS);
     const socket: Linked<typeof req.socket> = req.socket;
-    const connection = new WsConnection(ws, socket, groups[joined++ % HEARTBEAT_GROUPS]!, opts.slowCloseTimeoutMs ?? SLOW_CLOSE_TIMEOUT_MS);
+    const connection = new WsConnection(ws, socket, groups[joined++ % HEARTBEAT_GROUPS]!, opts.slowCloseTimeoutMs ?? DEFAULT_SLOW_CLOSE_TIMEOUT_MS);
     connection.group.add(connection);
     ws[kConnection] = socket[kConnection] = connection;
-    connection.handlers = opts.hub.open(connection, { mayWatchAll: door.mayWatchAll });
+    connection.handlers = opts.service.open(connection, door.mayWatchAll);
     ws.on('message', wsOnMessage);
     ws.on('pong', wsOnPong);
     ws.on('close', wsOnClose);

@@ -1,0 +1,87 @@
+// node:http's IncomingMessage as the engine-neutral request (server/http/request.ts): the
+// head read once, the body being the IncomingMessage itself (a Readable whose pause()
+// stops reading the socket), and a signal for a client that goes away.
+
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { HttpRequest, RequestBody, RequestHead } from '../../http/request.js';
+import { parseTarget } from '../../http/request-target.js';
+
+/** The head of an HTTP request or a WebSocket upgrade. */
+export class NodeRequestHead implements RequestHead {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string | null;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly remoteAddress: string;
+  /** `?query` as sent; parsed on first use. */
+  private readonly search: string;
+  private params: URLSearchParams | null = null;
+
+  constructor(req: IncomingMessage) {
+    const target = parseTarget(req.url ?? '/');
+    this.method = req.method ?? 'GET';
+    this.path = target.path;
+    this.authority = target.authority;
+    this.search = target.search;
+    this.headers = singleValued(req.headers);
+    this.remoteAddress = req.socket.remoteAddress ?? 'unknown';
+  }
+
+  get query(): URLSearchParams {
+    return (this.params ??= new URLSearchParams(this.search));
+  }
+}
+
+/** One request: its body is the IncomingMessage, its signal follows the response. */
+export class NodeRequest extends NodeRequestHead implements HttpRequest, RequestBody {
+  readonly receivedAt = performance.now();
+  private controller: AbortController | null = null;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    super(req);
+  }
+
+  get body(): RequestBody {
+    return this;
+  }
+
+  get stream(): Readable {
+    return this.req;
+  }
+
+  get isComplete(): boolean {
+    return this.req.complete;
+  }
+
+  get hasEndedEarly(): boolean {
+    return this.req.readableAborted || (this.req.destroyed && !this.req.complete);
+  }
+
+  /** Made on first use: most requests never ask. Aborted when the response closes before it has gone out in full. */
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      const controller = (this.controller = new AbortController());
+      const { res } = this;
+      if (res.destroyed && !res.writableFinished) controller.abort();
+      else {
+        res.once('close', () => {
+          if (!res.writableFinished) controller.abort();
+        });
+      }
+    }
+    return this.controller.signal;
+  }
+}
+
+/**
+ * Node's headers with lower-case names; only `set-cookie` comes as an array, which a client
+ * has no reason to send: it is joined like any repeated header.
+ */
+function singleValued(headers: IncomingHttpHeaders): Readonly<Record<string, string | undefined>> {
+  if (headers['set-cookie'] === undefined) return headers as Record<string, string | undefined>;
+  return { ...headers, 'set-cookie': headers['set-cookie'].join(', ') };
+}
