@@ -12,6 +12,8 @@ export interface Metrics {
   uploadAccepted(bytes: number): void;
   /** Counts an upload refused with `code`. */
   uploadRefused(code: string): void;
+  /** Counts a job this process took over from one that stopped renewing its claim. */
+  takeover(): void;
 }
 
 /** Builds a registry of its own (tests run several servers in one process). */
@@ -70,6 +72,18 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
     registers: [registry],
   });
 
+  const takeovers = new client.Counter({
+    name: 'jobcast_takeovers_total',
+    help: 'Jobs this process took over from a process that stopped renewing its claim (shared store only)',
+    registers: [registry],
+  });
+  const resyncs = new client.Counter({
+    name: 'jobcast_feed_resyncs_total',
+    help: 'Times this process found it had missed feed entries and sent its subscribers fresh snapshots (shared store only)',
+    registers: [registry],
+  });
+  feed.on('resync', () => resyncs.inc());
+
   feed.on('event', (event: JobEvent, snapshot: Snapshot) => {
     events.inc({ name: event.name });
     if (event.name === 'file.completed' || event.name === 'file.failed') {
@@ -82,5 +96,6 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
     registry,
     uploadAccepted: (bytes) => uploadBytes.inc(bytes),
     uploadRefused: (code) => uploadsRefused.inc({ code }),
+    takeover: () => takeovers.inc(),
   };
 }

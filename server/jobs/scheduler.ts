@@ -142,6 +142,7 @@ export class Scheduler {
 
   private async run(job: RunningJob): Promise<void> {
     try {
+      await this.recordTakeover(job);
       const outcome = await runJob(this.opts, job);
       if (outcome === 'finished') await this.opts.queue.ack(job.claim);
       else await this.afterStop(job);
@@ -149,6 +150,18 @@ export class Scheduler {
       if (isFencedError(err)) return this.fencedOff(job);
       await this.afterRunError(job, err);
     }
+  }
+
+  /**
+   * A claimed job that the store still has `running` was taken from an owner without a
+   * job.requeued: the process that released it died before appending one, or this claim
+   * came first and fenced that append off (jobs/takeover.ts). The claim records it, so
+   * the file that was running is pending again and runs from its start.
+   */
+  private async recordTakeover(job: RunningJob): Promise<void> {
+    const snapshot = await this.opts.store.getSnapshot(job.id);
+    if (snapshot?.status !== 'running') return;
+    await job.append(this.opts.log, { name: 'job.requeued', data: { reason: 'takeover', position: 1 } });
   }
 
   private async afterStop(job: RunningJob): Promise<void> {
