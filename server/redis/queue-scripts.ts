@@ -27,19 +27,29 @@ end`;
 
 /**
  * Queue.enqueue: a job waiting already keeps its place (its enqueue time is updated); a
- * claimed one is refused. ARGV: prefix, id, enqueuedAt, feed length. Returns the position.
+ * claimed one is refused. The store's create script already put the job in the line (so
+ * that a crash before this call cannot strand it): a first enqueue that finds the job
+ * gone from the line again (another process claimed it, or it was cancelled, in between)
+ * answers position 1, where the job was when it left.
+ * ARGV: prefix, id, enqueuedAt, feed length. Returns the position.
  */
 export const ENQUEUE = `
 ${FEED_ADD}
 local P, id = ARGV[1], ARGV[2]
 local job = P .. 'job:' .. id
-if redis.call('EXISTS', job) == 0 then return redis.error_reply('ERR job ' .. id .. ' does not exist') end
+local h = redis.call('HMGET', job, 'status', 'enqueued')
+if not h[1] then return redis.error_reply('ERR job ' .. id .. ' does not exist') end
+redis.call('HSET', job, 'enqueued', 1)
+local rank = redis.call('ZRANK', P .. 'queue:waiting', id)
+if rank then
+  redis.call('ZADD', P .. 'queue:enqueued', ARGV[3], id)
+  return rank + 1
+end
+if not h[2] and redis.call('HGET', job, 'qorder') then return 1 end
 if redis.call('ZSCORE', P .. 'queue:active', id) then
   return redis.error_reply('ERR job ' .. id .. ' is claimed: it comes back through putBack')
 end
 redis.call('ZADD', P .. 'queue:enqueued', ARGV[3], id)
-local rank = redis.call('ZRANK', P .. 'queue:waiting', id)
-if rank then return rank + 1 end
 local order = redis.call('HGET', job, 'qorder')
 if not order then
   order = redis.call('INCR', P .. 'counter:queue')

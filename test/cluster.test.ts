@@ -1,0 +1,97 @@
+// Several processes on one Redis (SPEC 6), through their public surface only: three
+// servers and two workers, uploads to one server, subscribers on the others.
+// Real processes, a real redis-server with append-only persistence, real sockets.
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Snapshot } from '../server/protocol/types.js';
+import { startCluster } from './helpers/cluster.js';
+import { createJob, getJob } from './helpers/http.js';
+import { redisSkipReason } from './helpers/redis.js';
+import { connectWs, eventLog, waitFor, type WsClient } from './helpers/ws-client.js';
+
+const SKIP = redisSkipReason() ?? false;
+
+const files = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `part-${i}.bin`, content: `content of part ${i}` }));
+
+/** The record lines of the probe processor: `start|abort|done JOB INDEX PID TOKEN`. */
+export async function probeRecords(path: string): Promise<Array<{ what: string; job: string; index: number; pid: number; token: number }>> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [what, job, index, pid, token] = line.split(' ');
+      return { what: what!, job: job!, index: Number(index), pid: Number(pid), token: Number(token) };
+    });
+}
+
+/** Asserts that the client's view of every job equals its final snapshot, reached without gaps or duplicates. */
+export function assertConverged(client: WsClient, finals: Map<string, Snapshot>, who: string): void {
+  for (const [id, final] of finals) {
+    const view = client.tracker.view(id);
+    assert.deepEqual(view.gaps, [], `${who}: no gap in ${id}`);
+    assert.deepEqual(view.duplicates, [], `${who}: no event of ${id} twice`);
+    assert.deepEqual(view.snapshot, final, `${who}: the fold of ${id} is its final snapshot`);
+  }
+}
+
+test('three servers and two workers: uploads to one, subscribers on the others converge, logs are gapless, positions are cluster-wide', { skip: SKIP }, async (t) => {
+  const cluster = await startCluster(t, { servers: 3, workers: 2 });
+  const [entry, ...others] = cluster.servers as [typeof cluster.servers[0], ...typeof cluster.servers];
+  const record = join(cluster.dir, 'record.txt');
+  // `*` on each other server from the start; one client per other server subscribes to jobs by id.
+  const dashboards = await Promise.all(others.map((s) => connectWs(t, s.url)));
+  for (const d of dashboards) assert.equal((await d.subscribe('*')).type, 'subscribed');
+  const followers = await Promise.all(others.map((s) => connectWs(t, s.url)));
+
+  // More jobs than the five processes run at once (--concurrency 1 each), so some wait and move up.
+  const ids: string[] = [];
+  const followed = followers.map(() => new Set<string>());
+  const follow = async (i: number, id: string): Promise<void> => {
+    const which = Math.floor(i / 2) % 2;
+    followed[which]!.add(id);
+    assert.equal((await followers[which]!.subscribe(id)).type, 'subscribed');
+  };
+  for (let i = 0; i < 12; i++) {
+    const snapshot = await createJob(entry.url, files(2), { processor: 'probe', options: JSON.stringify({ ms: 120, record }) });
+    ids.push(snapshot.id);
+    // Every other job is followed from its upload on; the rest once they may be mid-run.
+    if (i % 2 === 0) await follow(i, snapshot.id);
+  }
+  for (const [i, id] of ids.entries()) if (i % 2 === 1) await follow(i, id);
+
+  const isFinal = (client: WsClient, id: string) => client.tracker.view(id).isFinal;
+  await waitFor(() => ids.every((id) => dashboards.every((d) => isFinal(d, id))), 'every dashboard to see every job end', 60_000);
+  await waitFor(() => followers.every((f, i) => [...followed[i]!].every((id) => isFinal(f, id))), 'the followers to see their jobs end', 60_000);
+
+  const finals = new Map<string, Snapshot>();
+  for (const id of ids) {
+    const final = await getJob(others[1]!.url, id);
+    assert.equal(final.status, 'completed', `${id} completed`);
+    finals.set(id, final);
+  }
+  dashboards.forEach((d, i) => assertConverged(d, finals, `dashboard on server ${i + 2}`));
+  followers.forEach((f, i) => assertConverged(f, new Map([...finals].filter(([id]) => followed[i]!.has(id))), `follower on server ${i + 2}`));
+
+  // Every log is gapless, as each server reads it back.
+  for (const [i, id] of ids.entries()) {
+    const events = await eventLog(t, cluster.servers[i % 3]!.url, id);
+    assert.deepEqual(events.map((e) => e.seq), Array.from({ length: finals.get(id)!.seq }, (_, k) => k + 1), `${id}: seqs 1..n`);
+  }
+
+  // The work was spread over processes, and each file ran once.
+  const records = await probeRecords(record);
+  const done = records.filter((r) => r.what === 'done');
+  assert.equal(done.length, ids.length * 2, 'each file ran to its end once');
+  assert.ok(new Set(done.map((r) => r.pid)).size >= 2, `files ran in several processes: ${[...new Set(done.map((r) => r.pid))].join(', ')}`);
+
+  // Position messages come from the cluster's one queue: a waiting job only ever moves up.
+  const last = ids[ids.length - 1]!;
+  for (const d of dashboards) {
+    const positions = d.tracker.view(last).positions;
+    for (let i = 1; i < positions.length; i++) assert.ok(positions[i]! <= positions[i - 1]!, `positions of the last job never go back: ${positions.join(', ')}`);
+  }
+});
