@@ -3,40 +3,18 @@
 // Real processes, a real redis-server with append-only persistence, real sockets.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Snapshot } from '../server/protocol/types.js';
-import { startCluster } from './helpers/cluster.js';
+import { assertConverged, startCluster } from './helpers/cluster.js';
 import { createJob, getJob } from './helpers/http.js';
+import { probeRecords } from './helpers/probe.js';
 import { redisSkipReason } from './helpers/redis.js';
 import { connectWs, eventLog, waitFor, type WsClient } from './helpers/ws-client.js';
 
 const SKIP = redisSkipReason() ?? false;
 
 const files = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `part-${i}.bin`, content: `content of part ${i}` }));
-
-/** The record lines of the probe processor: `start|abort|done JOB INDEX PID TOKEN`. */
-export async function probeRecords(path: string): Promise<Array<{ what: string; job: string; index: number; pid: number; token: number }>> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [what, job, index, pid, token] = line.split(' ');
-      return { what: what!, job: job!, index: Number(index), pid: Number(pid), token: Number(token) };
-    });
-}
-
-/** Asserts that the client's view of every job equals its final snapshot, reached without gaps or duplicates. */
-export function assertConverged(client: WsClient, finals: Map<string, Snapshot>, who: string): void {
-  for (const [id, final] of finals) {
-    const view = client.tracker.view(id);
-    assert.deepEqual(view.gaps, [], `${who}: no gap in ${id}`);
-    assert.deepEqual(view.duplicates, [], `${who}: no event of ${id} twice`);
-    assert.deepEqual(view.snapshot, final, `${who}: the fold of ${id} is its final snapshot`);
-  }
-}
 
 test('three servers and two workers: uploads to one, subscribers on the others converge, logs are gapless, positions are cluster-wide', { skip: SKIP }, async (t) => {
   const cluster = await startCluster(t, { servers: 3, workers: 2 });

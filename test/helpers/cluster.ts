@@ -5,12 +5,15 @@
 // says (`waitForLog`) instead of sleeping, and can signal it (kill -9, SIGSTOP, SIGCONT).
 // Everything is stopped after the test.
 
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import { FIXTURE_PROCESSORS, REPO_ROOT, tempDir } from './server.js';
+import type { Snapshot } from '../../server/protocol/types.js';
 import { startRedis, uniquePrefix, type RedisOptions, type RedisServer } from './redis.js';
+import type { WsClient } from './ws-client.js';
 
 const MAIN = join(REPO_ROOT, 'dist/server/main.js');
 
@@ -192,4 +195,14 @@ export async function startCluster(t: TestContext, options: ClusterOptions = {})
       return [...servers, ...workers];
     },
   };
+}
+
+/** Asserts that the client's view of every job equals its final snapshot, reached without gaps or duplicates. */
+export function assertConverged(client: WsClient, finals: Map<string, Snapshot>, who: string): void {
+  for (const [id, final] of finals) {
+    const view = client.tracker.view(id);
+    assert.deepEqual(view.gaps, [], `${who}: no gap in ${id}`);
+    assert.deepEqual(view.duplicates, [], `${who}: no event of ${id} twice`);
+    assert.deepEqual(view.snapshot, final, `${who}: the fold of ${id} is its final snapshot`);
+  }
 }
