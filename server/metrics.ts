@@ -23,7 +23,7 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
 
   new client.Gauge({
     name: 'jobcast_jobs',
-    help: 'Jobs in the store by status',
+    help: 'Jobs in the store by status (with a shared store: the whole cluster)',
     labelNames: ['status'],
     registers: [registry],
     async collect() {
@@ -33,7 +33,7 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
   });
   new client.Gauge({
     name: 'jobcast_queue_depth',
-    help: 'Jobs waiting in the queue',
+    help: 'Jobs waiting in the queue (with a shared store: the one queue of the cluster)',
     registers: [registry],
     async collect() {
       this.set((await queueStats()).queued);
@@ -56,7 +56,7 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
   });
   const events = new client.Counter({
     name: 'jobcast_events_total',
-    help: 'Job events appended, by name',
+    help: 'Job events this process heard, by name (with a store shared by processes: every event of the cluster, on each process)',
     labelNames: ['name'],
     registers: [registry],
   });

@@ -24,9 +24,11 @@ local function nowMs()
 end`;
 
 /**
- * For the queue steps that are not idempotent (claim, put back, release): the reply is
- * kept for ten minutes under the call's nonce, and a resend of the same call (ioredis
- * resends unanswered commands after a reconnect) gets it again instead of acting twice.
+ * For the queue steps that are not idempotent (claim, put back, release): the reply of a
+ * step that acted is kept for ten minutes under the call's nonce, and a resend of the same
+ * call (ioredis resends unanswered commands after a reconnect) gets it again instead of
+ * acting twice. A step that did nothing keeps nothing: running it again is harmless, and
+ * idle processes asking for work would otherwise leave a key per question.
  */
 export const REPLY_CACHE = `
 local function cachedReply(P, nonce)

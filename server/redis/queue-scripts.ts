@@ -75,7 +75,7 @@ local cached = cachedReply(P, ARGV[4])
 if cached then return cached end
 while true do
   local popped = redis.call('ZPOPMIN', P .. 'queue:waiting')
-  if #popped == 0 then return remember(P, ARGV[4], 'null') end
+  if #popped == 0 then return 'null' end
   local id = popped[1]
   redis.call('ZREM', P .. 'queue:enqueued', id)
   local job = P .. 'job:' .. id
@@ -123,7 +123,7 @@ ${RETURN_TO_LINE}
 local P, id = ARGV[1], ARGV[2]
 local cached = cachedReply(P, ARGV[4])
 if cached then return cached end
-if not isCurrent(P, id, ARGV[3]) then return remember(P, ARGV[4], 'null') end
+if not isCurrent(P, id, ARGV[3]) then return 'null' end
 return remember(P, ARGV[4], tostring(returnToLine(P, id, ARGV[5])))
 `;
 
@@ -172,13 +172,13 @@ local P, id = ARGV[1], ARGV[2]
 local cached = cachedReply(P, ARGV[4])
 if cached then return cached end
 local score = redis.call('ZSCORE', P .. 'queue:active', id)
-if not score or tonumber(score) >= nowMs() then return remember(P, ARGV[4], 'null') end
+if not score or tonumber(score) >= nowMs() then return 'null' end
 local job = P .. 'job:' .. id
 local h = redis.call('HMGET', job, 'epoch', 'status')
-if h[2] and tonumber(h[1] or '0') ~= tonumber(ARGV[3]) then return remember(P, ARGV[4], 'null') end
+if h[2] and tonumber(h[1] or '0') ~= tonumber(ARGV[3]) then return 'null' end
 if not h[2] or FINAL[h[2]] then
   redis.call('ZREM', P .. 'queue:active', id)
-  return remember(P, ARGV[4], 'null')
+  return 'null'
 end
 local epoch = redis.call('HINCRBY', job, 'epoch', 1)
 local position = returnToLine(P, id, ARGV[5])
