@@ -3,13 +3,16 @@
 // Real processes, a real redis-server with append-only persistence, real sockets.
 
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Snapshot } from '../server/protocol/types.js';
+import { applyEvent } from '../server/protocol/reducer.js';
+import type { JobEvent, Snapshot } from '../server/protocol/types.js';
 import { assertConverged, startCluster } from './helpers/cluster.js';
 import { createJob, getJob } from './helpers/http.js';
 import { probeRecords } from './helpers/probe.js';
 import { redisSkipReason } from './helpers/redis.js';
+import { SseReader } from './helpers/sse-client.js';
 import { connectWs, eventLog, waitFor, type WsClient } from './helpers/ws-client.js';
 
 const SKIP = redisSkipReason() ?? false;
@@ -72,4 +75,63 @@ test('three servers and two workers: uploads to one, subscribers on the others c
     const positions = d.tracker.view(last).positions;
     for (let i = 1; i < positions.length; i++) assert.ok(positions[i]! <= positions[i - 1]!, `positions of the last job never go back: ${positions.join(', ')}`);
   }
+});
+
+test('a server started mid-job serves it live from where it joins (WebSocket and SSE); a worker stopped with SIGTERM hands its job on', { skip: SKIP }, async (t) => {
+  const cluster = await startCluster(t, { servers: 1, workers: 1 });
+  const record = join(cluster.dir, 'record.txt');
+  const release = join(cluster.dir, 'release');
+  const held = { processor: 'probe', options: JSON.stringify({ release, record }) };
+  const first = cluster.servers[0]!;
+  const worker = cluster.workers[0]!;
+  const jobs = [
+    await createJob(first.url, [{ name: 'a', content: 'a' }, { name: 'b', content: 'b' }], held),
+    await createJob(first.url, [{ name: 'c', content: 'c' }, { name: 'd', content: 'd' }], held),
+  ];
+  let onWorker: string | undefined;
+  for (const deadline = Date.now() + 30_000; onWorker === undefined; await new Promise((r) => setTimeout(r, 10))) {
+    onWorker = (await probeRecords(record)).find((r) => r.what === 'start' && r.pid === worker.pid)?.job;
+    if (Date.now() > deadline) throw new Error('the worker started no file');
+  }
+
+  // A second server joins while both jobs run.
+  const late = await cluster.addServer();
+  const dashboard = await connectWs(t, late.url);
+  assert.equal((await dashboard.subscribe('*')).type, 'subscribed');
+  const sse = new SseReader(await fetch(`${late.url}/jobs/${onWorker}/events`));
+  const opening = (await sse.next())!;
+  assert.equal(opening.event, 'snapshot');
+
+  // SIGTERM: the held file cannot finish within --shutdown-grace, so the job goes back to
+  // the queue (reason shutdown) and the new server, the only free process, takes it.
+  assert.equal(await worker.kill('SIGTERM'), 0, 'the worker stops cleanly');
+  await waitFor(() => dashboard.tracker.view(onWorker).snapshot?.status === 'running' && (dashboard.tracker.view(onWorker).snapshot?.startedAt ?? 0) > 0 && dashboard.received.some((m) => m.type === 'event' && m.job === onWorker && m.name === 'job.requeued'), 'the requeue', 30_000);
+  await writeFile(release, '');
+  await waitFor(() => jobs.every((j) => dashboard.tracker.view(j.id).isFinal), 'both jobs to end', 30_000);
+
+  const finals = new Map<string, Snapshot>();
+  for (const j of jobs) finals.set(j.id, await getJob(late.url, j.id));
+  assertConverged(dashboard, finals, 'the late server\'s dashboard');
+  const log = await eventLog(t, first.url, onWorker);
+  // One requeue: the stopping worker's (shutdown), or, when the free server claimed the job
+  // between its put back and that append, the new owner's (takeover, which fenced the other off).
+  const tookOver = cluster.all.filter((p) => p.logs.some((l) => l.msg === 'took over a job whose owner stopped renewing its claim' && l.job === onWorker));
+  assert.deepEqual(tookOver.map((p) => p.pid), [], 'the stopping worker renewed its claim through the grace: no lease ran out');
+  const reasons = log.filter((e) => e.name === 'job.requeued').map((e) => e.data.reason);
+  assert.ok(reasons.length === 1 && ['shutdown', 'takeover'].includes(reasons[0]!), `one requeue: ${reasons.join(', ')}`);
+  // SSE: the stream ends after the final event, and folding it gives the final snapshot.
+  const messages = [opening, ...(await sse.rest(30_000))];
+  let view: Snapshot | null = null;
+  let last = 0;
+  for (const m of messages) {
+    const data = JSON.parse(m.data) as { type: 'snapshot'; job: Snapshot } | JobEvent | { type: 'position' };
+    if (data.type === 'snapshot') view = data.job;
+    else if (data.type === 'event') {
+      assert.equal(data.seq, last + 1, 'SSE events follow on without a gap');
+      view = applyEvent(view, data);
+    } else continue;
+    last = view!.seq;
+  }
+  assert.deepEqual(view, finals.get(onWorker));
+  assert.ok((await probeRecords(record)).some((r) => r.what === 'done' && r.job === onWorker && r.pid === late.pid), 'the new server finished it');
 });

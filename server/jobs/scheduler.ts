@@ -235,12 +235,15 @@ export class Scheduler {
     });
   }
 
-  /** Keeps this process's claims alive; a claim that is no longer current stops its run. */
+  /**
+   * Keeps this process's claims alive, also while a shutdown lets running files finish:
+   * a grace longer than the lease would otherwise hand them to another process (or back
+   * to this one) mid-file. A claim that is no longer current stops its run.
+   */
   private async renewLeases(): Promise<void> {
-    if (this.isClosing) return;
     for (const { job } of [...this.running.values()]) {
       const isCurrent = await this.opts.queue.renew(job.claim, this.leaseMs).catch(() => true);
-      if (!isCurrent && !this.isClosing) job.stop('fenced');
+      if (!isCurrent) job.stop('fenced');
     }
   }
 }
