@@ -3,10 +3,14 @@
 // own port, sharing one Redis (a redis-server of the test's own), one key prefix and one
 // spool folder. Each process's JSON log lines are kept, so tests wait for what a process
 // says (`waitForLog`) instead of sleeping, and can signal it (kill -9, SIGSTOP, SIGCONT).
-// Everything is stopped after the test.
+// Everything is stopped after the test (or, given no test context, as in a benchmark
+// script, when the calling process exits).
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
@@ -44,7 +48,7 @@ export interface JobcastProcess {
 }
 
 /** Runs `node dist/server/main.js [worker] ARGS --port 0` and resolves once it listens. */
-export function spawnJobcast(t: TestContext, role: 'serve' | 'worker', args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<JobcastProcess> {
+export function spawnJobcast(t: TestContext | null, role: 'serve' | 'worker', args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<JobcastProcess> {
   const child = spawn(process.execPath, [MAIN, ...(role === 'worker' ? ['worker'] : []), ...args, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
@@ -59,7 +63,8 @@ export function spawnJobcast(t: TestContext, role: 'serve' | 'worker', args: rea
     }
     return exited;
   };
-  t.after(() => kill());
+  if (t !== null) t.after(() => kill());
+  else process.once('exit', () => isRunning() && child.kill('SIGKILL'));
   const logs: LogLine[] = [];
   const waiters = new Set<{ matches(line: LogLine): boolean; resolve(line: LogLine): void }>();
   let stderr = '';
@@ -150,9 +155,10 @@ export interface Cluster {
 }
 
 /** Starts a Redis (unless given) and the servers and workers on it, all at once. */
-export async function startCluster(t: TestContext, options: ClusterOptions = {}): Promise<Cluster> {
+export async function startCluster(t: TestContext | null, options: ClusterOptions = {}): Promise<Cluster> {
   const redis = options.redis ?? (await startRedis(t, { appendonly: true, ...options.redisOptions }));
-  const dir = await tempDir(t, 'jobcast-cluster-');
+  const dir = t !== null ? await tempDir(t, 'jobcast-cluster-') : await mkdtemp(join(tmpdir(), 'jobcast-cluster-'));
+  if (t === null) process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const prefix = uniquePrefix('cluster');
   const args = [
     '--store', redis.url,
