@@ -105,8 +105,6 @@ test('kill -9 of the owner mid-file, 20 times at random moments: each job is tak
     await assertEachFileCompletedOnce(join(cluster.dir, 'spool'), final, events, records);
   }
   assertConverged(dashboard, finals, 'the dashboard');
-  const killedRuns = records.filter((r) => r.what === 'start').length - records.filter((r) => r.what === 'done').length;
-  assert.ok(killedRuns >= delays.length, `the killed runs were cut mid-file (${killedRuns})`);
 });
 
 test('an owner paused past its lease (SIGSTOP) is taken over; woken (SIGCONT), it appends nothing and its processor is stopped', { skip: SKIP }, async (t) => {
