@@ -16,15 +16,12 @@
 //      [--small-count 500] [--small-concurrency 8]
 // Prints a table and writes bench/results/upload.json.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../server/config.js';
+import { ServerProcess } from './lib/server-process.js';
 import { formatTable, machineConditions, quantile, writeResults } from './lib/report.js';
 
 const BOUNDARY = 'jobcast-bench-upload';
@@ -56,48 +53,6 @@ function readSettings(): Settings {
     smallCount: Number(values['small-count']),
     smallConcurrency: Number(values['small-concurrency']),
   };
-}
-
-/** The server under test, in its own process. */
-class ServerProcess {
-  readonly dir = mkdtempSync(join(tmpdir(), 'jobcast-bench-upload-'));
-  private child: ChildProcess | null = null;
-  port = 0;
-
-  async start(): Promise<void> {
-    const main = fileURLToPath(new URL('../server/main.js', import.meta.url));
-    const args = ['--port', '0', '--store', `sqlite:${join(this.dir, 'jobcast.db')}`, '--spool-dir', join(this.dir, 'spool'), '--workers', '1'];
-    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    this.child = child;
-    this.port = await new Promise<number>((resolve, reject) => {
-      let text = '';
-      child.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening`)));
-      child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (chunk: string) => {
-        text += chunk;
-        const match = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(text);
-        if (match !== null) resolve(Number(match[1]));
-      });
-    });
-    // Logs are not the subject here; keep the pipe drained.
-    child.stdout!.resume();
-  }
-
-  /** Resident memory of the server process, in bytes (VmRSS). */
-  rss(): number {
-    const status = readFileSync(`/proc/${this.child!.pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child !== null && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 /** POSTs one file of `size` bytes made of 1 MiB writes that respect backpressure; resolves with the job id. */
@@ -193,9 +148,9 @@ async function smallUploads(server: ServerProcess, count: number, concurrency: n
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  const server = new ServerProcess();
+  const server = new ServerProcess('upload');
   try {
-    await server.start();
+    await server.start(['--workers', '1']);
     // One warm-up upload: the first request loads code the others reuse.
     await finishAndDelete(server.port, await upload(server.port, MiB, 'warm-up.bin'));
     const large: LargeRound[] = [];
@@ -223,7 +178,7 @@ async function main(): Promise<void> {
     const path = writeResults('upload', { settings, machine: machineConditions(), large, small });
     console.log(`\nwrote ${path}`);
   } finally {
-    await server.stop();
+    await server.stop('SIGTERM');
   }
 }
 

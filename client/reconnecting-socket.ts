@@ -1,5 +1,6 @@
 // One WebSocket at a time, replaced after ANY close (1001 shutdown, 1013 slow reader,
-// a network drop, a refused connect) once a backoff delay has passed. It also pings:
+// 1006 for a network drop or a slow reader cut before it read its 1013 (SPEC 3.3), a
+// refused connect) once a backoff delay has passed. It also pings:
 // browsers cannot send ping frames and may take minutes to notice a dead TCP
 // connection, so an application `ping` that gets no answer before the next one is due
 // counts as a dead connection. What a message means is the client's business.

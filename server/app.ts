@@ -3,19 +3,23 @@
 // retention), the hub and the HTTP routes. main.ts runs it as a process; tests run it
 // in-process. This file only composes: each part is built from the ones it needs.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { openBackend, type Backend } from './backend.js';
 import { ConfigError, type Config } from './config.js';
-import type { JobcastError } from './errors.js';
+import { loadUws } from './engines/uws/load-uws.js';
+import { JobcastError, misdirectedRequest } from './errors.js';
 import { createTokenCheck } from './http/auth.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { ConnectionLimits } from './http/connection-limits.js';
 import { jobRoutes } from './http/job-routes.js';
-import { rawErrorResponse } from './http/respond.js';
+import { rawErrorResponse, type LingerLimits } from './http/respond.js';
 import { withOpenApiRoute } from './http/openapi/document.js';
+import { serveInOrder } from './http/pipelining.js';
+import { parseTarget } from './http/request-target.js';
 import { createRouter } from './http/router.js';
+import { assertSpoolApartFromStore } from './http/spool-placement.js';
 import { sseRoutes } from './http/sse-route.js';
 import { staticRoutes } from './http/static-routes.js';
 import { ReadinessProbe } from './http/readiness.js';
@@ -31,10 +35,12 @@ import { RetentionSweeper } from './jobs/retention.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { TakeoverWatcher } from './jobs/takeover.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, type Metrics, type PushStats } from './metrics.js';
 import { Spool } from './spool/spool.js';
+import type { Store } from './store/store.js';
 import { ProcessorPool } from './workers/pool.js';
 import { loadProcessorRegistry, type ProcessorRegistry } from './workers/registry.js';
+import { hostPolicy, isAllowedHost, type HostPolicy } from './transport/door.js';
 import { attachWsTransport } from './transport/ws-transport.js';
 
 export interface RunningServer {
@@ -56,8 +62,16 @@ export interface RunningServer {
 /** Knobs that are not settings: for tests and benchmarks. */
 export interface StartOptions {
   logger?: Logger;
-  /** Slow-reader limits of the hub (defaults: 1 MiB soft, 8 MiB hard, 30 s behind). */
-  hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs'>;
+  /** Slow-reader limits of the hub (defaults: 1 MiB soft, 8 MiB hard, 30 s behind, 32 MiB of cached snapshots). */
+  hubLimits?: Pick<HubOptions, 'softLimitBytes' | 'hardLimitBytes' | 'maxBehindMs' | 'snapshotCacheBytes'>;
+  /** Wraps the store once it is open (tests count its reads); the server then uses only the wrapper. */
+  wrapStore?(store: Store): Store;
+  /** An HTTP connection whose client takes no byte of a waiting answer for this long is closed (default 60 s). */
+  httpStallTimeoutMs?: number;
+  /** How long a WebSocket closed with 1013 has to read its close frame before it is cut (default 10 s). */
+  slowCloseTimeoutMs?: number;
+  /** How much of a refused request's body is read on before its connection closes (default 8 MiB or 2 s). */
+  refusalLinger?: LingerLimits;
 }
 
 /** The parts that hold and move jobs; none of them knows HTTP. */
@@ -79,16 +93,25 @@ export interface JobParts {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   if (config.engine === 'uws') {
-    throw new ConfigError('--engine uws is not available in this build; use --engine ws (the default)');
+    const uws = await loadUws();
+    throw new ConfigError(
+      uws.ok
+        ? '--engine uws is not available in this build; use --engine ws (the default)'
+        : `--engine uws needs the native uWebSockets.js, and ${uws.reason}; use --engine ws (the default)`,
+    );
   }
   const registry = await loadProcessorRegistry(config.processorDir);
   if (!registry.has(config.processor)) {
     throw new ConfigError(`--processor '${config.processor}' is not registered; known: ${registry.names().join(', ')}`);
   }
-  const backend = await openBackend(config.store, { logSize: config.logSize, redisPrefix: config.redisPrefix, logger });
+  // Before anything is opened or swept: a spool holding the database would have it swept away.
+  await assertSpoolApartFromStore(config.spoolDir, config.store);
+  const opened = await openBackend(config.store, { logSize: config.logSize, redisPrefix: config.redisPrefix, logger });
+  const backend: Backend = options.wrapStore === undefined ? opened : { ...opened, store: options.wrapStore(opened.store) };
   const spool = await openSpool(config, backend, logger);
   const pool = new ProcessorPool({ workers: config.workers, progressIntervalMs: config.progressIntervalMs, registry, logger });
-  const jobs = await startJobs(config, { backend, spool, pool, registry, logger }, 'serve');
+  // The hub is built below; its gauges are read at scrape time.
+  const jobs = await startJobs(config, { backend, spool, pool, registry, logger, pushStats: () => hub.stats() }, 'serve');
   const positions = jobs.positions!;
   const hub = new Hub({
     feed: backend.feed,
@@ -96,12 +119,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger,
     getSnapshot: (id) => jobs.reader.get(id),
     eventsSince: (id, since) => backend.store.eventsSince(id, since),
-    dashboardSnapshots: () => jobs.reader.dashboardSnapshots(),
+    dashboardIds: () => jobs.reader.dashboardIds(),
     withPosition: (snapshot) => jobs.reader.withKnownPosition(snapshot),
     maxSubscriptions: config.maxSubscriptions,
+    maxMessagesPerSecond: config.maxMessagesPerSecond,
     ...options.hubLimits,
   });
-  const http = await startHttp(config, { backend, spool, registry, jobs, hub, logger });
+  const http = await startHttp(config, { backend, spool, registry, jobs, hub, logger, options });
   logger.info(
     { url: http.url, store: config.store.replace(/\/\/[^@]*@/, '//***@'), workers: config.workers, concurrency: config.concurrency },
     'jobcast listening',
@@ -142,7 +166,7 @@ export async function openSpool(config: Config, backend: Backend, logger: Logger
   const isKnown = async (id: string): Promise<boolean> => (await backend.store.getSnapshot(id)) !== null;
   const minIdleMs = backend.isLocal ? 0 : 2 * config.uploadIdleTimeoutMs;
   const removed = await backend.exclusive('spool-sweep', 10 * 60_000, () => spool.sweepOrphans(isKnown, { minIdleMs }));
-  if (removed !== null && removed > 0) logger.info({ removed }, 'removed spool entries that belong to no job');
+  if (removed !== null && removed > 0) logger.info({ removed }, 'removed spool folders of jobs the store does not hold');
   return spool;
 }
 
@@ -152,7 +176,7 @@ export async function openSpool(config: Config, backend: Backend, logger: Logger
  */
 export async function startJobs(
   config: Config,
-  deps: { backend: Backend; spool: Spool; pool: ProcessorPool; registry: ProcessorRegistry; logger: Logger },
+  deps: { backend: Backend; spool: Spool; pool: ProcessorPool; registry: ProcessorRegistry; logger: Logger; pushStats?: () => PushStats },
   role: 'serve' | 'worker',
 ): Promise<JobParts> {
   const { backend, spool, pool, registry, logger } = deps;
@@ -175,7 +199,7 @@ export async function startJobs(
     leaseMs: config.leaseMs,
     logger,
   });
-  const metrics = createMetrics(store, feed, () => scheduler.stats());
+  const metrics = createMetrics(store, feed, () => scheduler.stats(), deps.pushStats);
   if (backend.isLocal) await rebuildQueue({ store, queue, log, logger });
   scheduler.start();
   // A queue kept in this process has no other process to take over from.
@@ -192,14 +216,23 @@ export async function startJobs(
 /** The HTTP side: routes, connection limits, the WebSocket transport, listening. */
 async function startHttp(
   config: Config,
-  deps: { backend: Backend; spool: Spool; registry: ProcessorRegistry; jobs: JobParts; hub: Hub; logger: Logger },
+  deps: {
+    backend: Backend;
+    spool: Spool;
+    registry: ProcessorRegistry;
+    jobs: JobParts;
+    hub: Hub;
+    logger: Logger;
+    /** The test and benchmark knobs of startServer. */
+    options: StartOptions;
+  },
 ): Promise<{ server: Server; url: string; port: number; closeSockets(): void }> {
   const { backend, spool, registry, jobs, hub, logger } = deps;
   const { intake, reader, control, scheduler, metrics } = jobs;
   const token = createTokenCheck(config.token);
   const readiness = new ReadinessProbe({ store: backend.store, spool, logger });
   const routes = withOpenApiRoute([
-    ...sseRoutes({ hub, reader, heartbeatMs: config.heartbeatMs }),
+    ...sseRoutes({ hub, heartbeatMs: config.heartbeatMs }),
     ...jobRoutes({
       intake,
       reader,
@@ -212,6 +245,7 @@ async function startHttp(
       defaultProcessor: config.processor,
       limits: { maxFileSize: config.maxFileSize, maxFiles: config.maxFiles, maxUploadSize: config.maxUploadSize },
       idleTimeoutMs: config.uploadIdleTimeoutMs,
+      minBytesPerSecond: config.uploadMinRate,
       maxConcurrentUploads: config.maxConcurrentUploads,
     }),
     ...systemRoutes({ intake, scheduler, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
@@ -222,8 +256,9 @@ async function startHttp(
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     logger,
   });
-  const router = createRouter(routes, logger, new Set(['/healthz', '/metrics']));
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, connectionLimits.guard(router));
+  const hosts = hostPolicy(config.host, config.allowedHosts);
+  const router = createRouter(routes, logger, { hosts, quietPaths: new Set(['/healthz', '/metrics']), linger: deps.options.refusalLinger });
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000 }, serveInOrder(connectionLimits.guard(router), { logger, stallTimeoutMs: deps.options.httpStallTimeoutMs }));
   answerClientErrors(server, logger);
   connectionLimits.attach(server);
   const transport = attachWsTransport(server, {
@@ -231,10 +266,12 @@ async function startHttp(
     logger,
     maxMessageSize: config.maxMessageSize,
     heartbeatMs: config.heartbeatMs,
+    slowCloseTimeoutMs: deps.options.slowCloseTimeoutMs,
     allowedOrigins: config.allowedOrigins,
     hasToken: token.hasToken,
     isAuthorized: token.isAuthorized,
-    refuseUpgrade: (socket) => connectionLimits.refuseUpgrade(socket) || refuseWhileShuttingDown(socket, intake),
+    refuseUpgrade: (socket, req) =>
+      connectionLimits.refuseUpgrade(socket) || refuseAtTheDoor(socket, req, hosts) || refuseWhileShuttingDown(socket, intake),
   });
   await listen(server, config.port, config.host);
   const { port } = server.address() as AddressInfo;
@@ -244,6 +281,24 @@ async function startHttp(
     server.closeAllConnections();
   };
   return { server, url, port, closeSockets };
+}
+
+/**
+ * For 'upgrade': the Host rule, as for every request (421 before any upgrade, so a
+ * rebinding page gets no socket), and the path read literally (`//x/ws` is not `/ws`).
+ */
+function refuseAtTheDoor(socket: Duplex, req: IncomingMessage, hosts: HostPolicy): boolean {
+  const target = parseTarget(req.url ?? '/');
+  const host = target.authority ?? req.headers.host;
+  let error: JobcastError | null = null;
+  if (!isAllowedHost(host, hosts)) {
+    error = misdirectedRequest(host);
+  } else if (target.path !== '/ws') {
+    error = new JobcastError('not_found', `no route for ${target.path.slice(0, 100)}`);
+  }
+  if (error === null) return false;
+  socket.end(rawErrorResponse(error));
+  return true;
 }
 
 /** For 'upgrade' during shutdown: answers 503 shutting_down before any upgrade and returns true. */

@@ -39,6 +39,12 @@ export interface Config {
   readonly maxConnectionsPerIp: number;
   /** Longest silence of an upload's body before it is cut off (400, connection closed). Default 30s. */
   readonly uploadIdleTimeoutMs: number;
+  /**
+   * Least rate of an upload's body, in bytes per second of the client's time, measured over
+   * each --upload-idle-timeout; a slower upload is cut off (408 `upload_too_slow`) and frees
+   * its slot. 0 turns the check off. Default 512 (4 kbit/s, below any working link).
+   */
+  readonly uploadMinRate: number;
   /** Least time between two progress events of one file. Default 100ms. */
   readonly progressIntervalMs: number;
   /** Events kept per job for resume. Default 1000. */
@@ -51,10 +57,22 @@ export interface Config {
   readonly token: string | null;
   /** Browser origins allowed besides same-origin. Default none. */
   readonly allowedOrigins: readonly string[];
+  /**
+   * Host header values answered besides the ones --host implies (`localhost`, `127.0.0.1`,
+   * `[::1]` on loopback; the address itself, or any IP address on 0.0.0.0 and ::): names,
+   * optionally with `:port`, or `*` for any. Others get 421 `misdirected_request`. Default none.
+   */
+  readonly allowedHosts: readonly string[];
   /** Largest inbound WebSocket frame in bytes. Default 4KiB. */
   readonly maxMessageSize: number;
   /** Subscriptions per WebSocket connection. Default 1000. */
   readonly maxSubscriptions: number;
+  /**
+   * Messages a WebSocket connection may send per second, on average; it may also send
+   * --max-subscriptions of them at once on top (a client re-subscribing after a reconnect).
+   * Past it the connection is closed with 1008 (`too_many_messages`). Default 100.
+   */
+  readonly maxMessagesPerSecond: number;
   /** WebSocket ping interval. Default 30s. */
   readonly heartbeatMs: number;
   /** Time running files get to finish at shutdown. Default 10s. */
@@ -100,14 +118,17 @@ const SETTINGS: Record<string, Setting> = {
   'max-connections-per-ip': { key: 'maxConnectionsPerIp', kind: 'int', min: 1 },
   // At least 100 ms: below that, ordinary network jitter would cut off healthy uploads.
   'upload-idle-timeout': { key: 'uploadIdleTimeoutMs', kind: 'duration', min: 100 },
+  'upload-min-rate': { key: 'uploadMinRate', kind: 'size', min: 0 },
   'progress-interval': { key: 'progressIntervalMs', kind: 'duration', min: 0 },
   'log-size': { key: 'logSize', kind: 'int', min: 1 },
   'file-timeout': { key: 'fileTimeoutMs', kind: 'optionalDuration', min: 1 },
   retention: { key: 'retentionMs', kind: 'optionalDuration', min: 1 },
   token: { key: 'token', kind: 'string' },
   'allowed-origins': { key: 'allowedOrigins', kind: 'list' },
+  'allowed-hosts': { key: 'allowedHosts', kind: 'list' },
   'max-message-size': { key: 'maxMessageSize', kind: 'size', min: 16 },
   'max-subscriptions': { key: 'maxSubscriptions', kind: 'int', min: 1 },
+  'max-messages-per-second': { key: 'maxMessagesPerSecond', kind: 'int', min: 1 },
   heartbeat: { key: 'heartbeatMs', kind: 'duration', min: 100 },
   'shutdown-grace': { key: 'shutdownGraceMs', kind: 'duration', min: 0 },
   'redis-prefix': { key: 'redisPrefix', kind: 'string' },
@@ -134,14 +155,17 @@ export const DEFAULTS: Config = Object.freeze({
   maxConnections: 10_000,
   maxConnectionsPerIp: 256,
   uploadIdleTimeoutMs: 30_000,
+  uploadMinRate: 512,
   progressIntervalMs: 100,
   logSize: 1000,
   fileTimeoutMs: null,
   retentionMs: 24 * 3600 * 1000,
   token: null,
   allowedOrigins: [],
+  allowedHosts: [],
   maxMessageSize: 4 * 1024,
   maxSubscriptions: 1000,
+  maxMessagesPerSecond: 100,
   heartbeatMs: 30_000,
   shutdownGraceMs: 10_000,
   redisPrefix: 'jobcast:',
@@ -268,5 +292,13 @@ function validate(config: Config): Config {
       throw new ConfigError(`--allowed-origins must list origins like https://example.com, got '${origin}'`);
     }
   }
+  for (const host of config.allowedHosts) {
+    if (!HOST_ENTRY.test(host)) {
+      throw new ConfigError(`--allowed-hosts must list host names like jobs.example.com or jobs.example.com:8080 (or *), got '${host}'`);
+    }
+  }
   return Object.freeze(config);
 }
+
+/** `*`, or a name, an IPv4 address or a bracketed IPv6 address, with an optional port. */
+const HOST_ENTRY = /^(\*|(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?)(:\d{1,5})?)$/;

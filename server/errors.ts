@@ -14,11 +14,18 @@ export const ERRORS = {
   unauthorized: { status: 401, message: 'a valid token is required: send Authorization: Bearer <token>' },
   queue_full: { status: 503, message: '--max-queued-jobs jobs are already waiting; retry later' },
   too_many_uploads: { status: 503, message: '--max-concurrent-uploads uploads are already being received; retry after Retry-After seconds' },
+  upload_too_slow: { status: 408, message: 'the body arrived slower than --upload-min-rate; the upload is cut off' },
   insufficient_storage: { status: 507, message: 'the spool disk is full' },
   // HTTP: requests that are not HTTP Node can parse (answered before any route)
   malformed_request: { status: 400, message: 'the request is not valid HTTP/1.1' },
   headers_too_large: { status: 431, message: 'the request headers exceed 16 KiB' },
   request_timeout: { status: 408, message: 'the request headers did not arrive in time' },
+  // HTTP: requests refused before any route (DNS rebinding, bodies nobody reads)
+  misdirected_request: {
+    status: 421,
+    message: 'the Host header names a host this server does not answer as; add it with --allowed-hosts',
+  },
+  body_not_allowed: { status: 413, message: 'this route takes no request body; send none (Content-Length: 0 is fine)' },
   // HTTP: other routes (SPEC 2.2)
   job_not_found: { status: 404, message: 'no job has that id' },
   output_not_found: { status: 404, message: 'that file produced no output' },
@@ -41,6 +48,10 @@ export const ERRORS = {
   // WebSocket (SPEC 3.3): sent as {"type":"error"} messages, not HTTP statuses
   bad_message: { status: 400, message: 'the message is not a valid jobcast request' },
   too_many_subscriptions: { status: 400, message: 'this connection has reached --max-subscriptions' },
+  too_many_messages: {
+    status: 429,
+    message: 'this connection sent more messages than --max-messages-per-second allows; it is closed with 1008',
+  },
   // File failures (SPEC 4), reported in file.failed
   processor_error: { status: 500, message: 'the processor threw' },
   timeout: { status: 500, message: 'the processor exceeded --file-timeout' },
@@ -84,4 +95,10 @@ export class JobcastError extends Error {
 
 export function isJobcastError(value: unknown): value is JobcastError {
   return value instanceof JobcastError;
+}
+
+/** 421 for a request (or WebSocket upgrade) whose Host the server does not answer as (DNS rebinding). */
+export function misdirectedRequest(host: string | undefined): JobcastError {
+  const shown = host === undefined ? '' : ` as '${host.slice(0, 100)}'`;
+  return new JobcastError('misdirected_request', `this server does not answer${shown}; add the name with --allowed-hosts`);
 }

@@ -1,10 +1,20 @@
 // Prometheus metrics (GET /metrics): jobs by status, queue depth, file durations,
-// upload bytes and refused uploads. Job events reach them through the feed.
+// upload bytes and refused uploads, and the state of push connections (WebSocket, SSE)
+// against their limits. Job events reach them through the feed.
 
 import client from 'prom-client';
 import { JOB_STATUSES, type JobEvent, type QueueStats, type Snapshot } from './protocol/types.js';
 import type { Feed } from './feed/feed.js';
 import type { Store } from './store/store.js';
+
+/** What the hub reports about its push connections (Hub.stats()). */
+export interface PushStats {
+  connections: number;
+  behind: number;
+  paused: number;
+  maxBufferedBytes: number;
+  cachedSnapshotBytes: number;
+}
 
 export interface Metrics {
   readonly registry: client.Registry;
@@ -17,7 +27,7 @@ export interface Metrics {
 }
 
 /** Builds a registry of its own (tests run several servers in one process). */
-export function createMetrics(store: Store, feed: Feed, queueStats: () => Promise<QueueStats>): Metrics {
+export function createMetrics(store: Store, feed: Feed, queueStats: () => Promise<QueueStats>, pushStats?: () => PushStats): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'jobcast_' });
 
@@ -84,6 +94,8 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
   });
   feed.on('resync', () => resyncs.inc());
 
+  if (pushStats !== undefined) registerPushGauges(registry, pushStats);
+
   feed.on('event', (event: JobEvent, snapshot: Snapshot) => {
     events.inc({ name: event.name });
     if (event.name === 'file.completed' || event.name === 'file.failed') {
@@ -98,4 +110,25 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
     uploadRefused: (code) => uploadsRefused.inc({ code }),
     takeover: () => takeovers.inc(),
   };
+}
+
+/** Push connections against their limits: a connection over its soft limit is behind; one the server stopped reading is paused. */
+function registerPushGauges(registry: client.Registry, pushStats: () => PushStats): void {
+  const gauges: Array<[name: string, help: string, key: keyof PushStats]> = [
+    ['jobcast_push_connections', 'Open WebSocket and SSE connections', 'connections'],
+    ['jobcast_push_connections_behind', 'Push connections whose send buffer is over the soft limit (closed with 1013 if it lasts)', 'behind'],
+    ['jobcast_push_connections_paused', 'WebSocket connections the server has stopped reading until the client reads what it was sent', 'paused'],
+    ['jobcast_push_max_buffered_bytes', 'The most bytes queued for one push connection', 'maxBufferedBytes'],
+    ['jobcast_snapshot_cache_bytes', 'Bytes held by the serialised snapshots shared by all connections', 'cachedSnapshotBytes'],
+  ];
+  for (const [name, help, key] of gauges) {
+    new client.Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(pushStats()[key]);
+      },
+    });
+  }
 }

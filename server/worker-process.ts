@@ -13,6 +13,7 @@ import { createRouter } from './http/router.js';
 import { systemRoutes } from './http/system-routes.js';
 import { createLogger, type Logger } from './logger.js';
 import { ProcessorPool } from './workers/pool.js';
+import { hostPolicy } from './transport/door.js';
 import { loadProcessorRegistry } from './workers/registry.js';
 
 /** The operator routes a worker answers; every other path is 404. */
@@ -49,7 +50,8 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
     metrics: jobs.metrics,
     processors: { names: registry.names(), default: config.processor },
   }).filter((route) => OPERATOR_PATHS.some((path) => route.pattern.test(path)));
-  const server = createServer(createRouter(routes, logger, new Set(OPERATOR_PATHS)));
+  // The same Host check as a server's (--host, --allowed-hosts: DNS rebinding).
+  const server = createServer(createRouter(routes, logger, { hosts: hostPolicy(config.host, config.allowedHosts), quietPaths: new Set(OPERATOR_PATHS) }));
   await listen(server, config.port, config.host);
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

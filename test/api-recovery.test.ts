@@ -9,7 +9,7 @@ import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 
 test('timeout, worker_crashed and processor_error fail their file; the others still run', async (t) => {
   const server = await startTestServer(t, { processorDir: FIXTURE_PROCESSORS, fileTimeoutMs: 300 });
-  const timedOut = await pollJob(server.url, (await createJob(server.url, [{ name: 'slow', content: 'x' }], { processor: 'busy', options: '{"ms": 20000}' })).id);
+  const timedOut = await pollJob(server.url, (await createJob(server.url, [{ name: 'slow', content: 'x' }], { processor: 'busy', options: '{"ms": 3600000}' })).id);
   assert.equal(timedOut.files[0]!.error!.code, 'timeout');
   assert.match(timedOut.files[0]!.error!.message, /--file-timeout/);
 

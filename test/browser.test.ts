@@ -18,8 +18,8 @@ function file(name: string, size: number) {
 }
 
 /** Waits until the job panel says `status`. */
-async function jobStatus(page: Page, status: string, timeout = 30_000): Promise<void> {
-  await page.locator('.job .status', { hasText: new RegExp(`^${status}`) }).waitFor({ timeout });
+async function jobStatus(page: Page, status: string): Promise<void> {
+  await page.locator('.job .status', { hasText: new RegExp(`^${status}`) }).waitFor();
 }
 
 async function fileBars(page: Page): Promise<string[]> {
@@ -53,6 +53,20 @@ test('upload two files through the page: per-file bars reach 100% and the job co
   await screenshot(page, 'upload-page');
 });
 
+test('file names with control characters, picked in the page\'s own file input: 202, stored cleaned', { skip }, async (t) => {
+  // Chromium sends a name raw in the part header, escaping only CR, LF and `"`.
+  const server = await startTestServer(t, { progressIntervalMs: 50 });
+  const browser = await launchBrowser(t);
+  const page = await openPage(t, browser, server.url);
+  await page.locator('#connection[data-state="live"]').waitFor();
+  const names = ['nul\u0000byte.bin', 'bell\u0007 esc\u001b[1mbold.bin', 'del\u007f\u0001\u001f.bin', 'tab\tand \u0008backspace.bin'];
+  const id = await uploadThroughPage(page, names.map((name) => file(name, 4 * KiB)), 'sha256');
+  await jobStatus(page, 'completed');
+  const final = (await (await fetch(`${server.url}/jobs/${id}`)).json()) as { status: string; files: Array<{ name: string }> };
+  assert.equal(final.status, 'completed');
+  assert.deepEqual(final.files.map((f) => f.name), ['nulbyte.bin', 'bell esc[1mbold.bin', 'del.bin', 'taband backspace.bin']);
+});
+
 test('the job URL opened in a second page mid-job converges to the same final state', { skip }, async (t) => {
   // `gated` holds the first file at half done until the test writes `release`, so the
   // second page opens mid-job however slow the machine is.
@@ -83,8 +97,8 @@ test('a server restart mid-job: the page reconnects, resumes and shows the right
   await first.close();
   await page.locator('#connection[data-state="reconnecting"]').waitFor();
   await startTestServer(t, { port: first.port, store: first.config.store, spoolDir: first.config.spoolDir, progressIntervalMs: 50 });
-  await page.locator('#connection[data-state="resumed"]').waitFor({ timeout: 30_000 });
-  await jobStatus(page, 'completed', 60_000);
+  await page.locator('#connection[data-state="resumed"]').waitFor();
+  await jobStatus(page, 'completed');
   assert.deepEqual(await fileBars(page), ['100', '100', '100']);
   await screenshot(page, 'after-restart');
 });

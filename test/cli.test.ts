@@ -22,7 +22,7 @@ function run(args: string[], cwd: string): Promise<{ code: number | null; stdout
   });
 }
 
-test('upload shows upload and per-file progress and exits 0 when the job completes', async (t) => {
+test('upload shows upload and per-file progress and exits 0 when the job completes', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { progressIntervalMs: 20 });
   const dir = await tempDir(t);
   await writeFile(join(dir, 'a.txt'), 'a'.repeat(300_000));
@@ -37,7 +37,7 @@ test('upload shows upload and per-file progress and exits 0 when the job complet
   assert.deepEqual(list.jobs[0]!.files.map((f) => [f.name, f.size]), [['a.txt', 300_000], ['é b.txt', 200_000]]);
 });
 
-test('upload exits 1 when the job fails, 2 when the server refuses', async (t) => {
+test('upload exits 1 when the job fails, 2 when the server refuses', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { processorDir: FIXTURE_PROCESSORS });
   const dir = await tempDir(t);
   await writeFile(join(dir, 'x'), 'x');
@@ -49,7 +49,7 @@ test('upload exits 1 when the job fails, 2 when the server refuses', async (t) =
   assert.match(refused.stderr, /unknown_processor/);
 });
 
-test('watch follows a job by id until it ends', async (t) => {
+test('watch follows a job by id until it ends', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { progressIntervalMs: 20 });
   const job = await createJob(server.url, [{ name: 'w', content: 'w'.repeat(200_000) }], { processor: 'delay' });
   const result = await run(['watch', job.id, '--server', server.url], REPO_ROOT);

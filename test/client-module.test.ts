@@ -47,6 +47,8 @@ test('GET /jobcast-client.js is an ES module anyone may load', async (t) => {
 });
 
 test('a page on another origin shows live bars with a <script type="module"> and a few lines', { skip }, async (t) => {
+  // Launched first, so that it closes first: the page must not see the server go away.
+  const browser = await launchBrowser(t);
   // The page's own server, on another port: another origin.
   const pageServer = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(examplePage(String(jobcastUrl)));
@@ -60,13 +62,12 @@ test('a page on another origin shows live bars with a <script type="module"> and
   // `gated` holds each file at half done until the test writes `release`.
   const job = await createJob(server.url, [{ name: 'one.bin', content: Buffer.alloc(4096) }, { name: 'two.bin', content: Buffer.alloc(4096) }], { processor: 'gated' });
 
-  const browser = await launchBrowser(t);
   const page = await openPage(t, browser, `${pageOrigin}/?job=${job.id}`);
   const first = page.locator('li', { hasText: 'one.bin running' });
   await first.waitFor();
   await page.waitForFunction('document.querySelector("li progress")?.value === 0.5');
   await writeFile(join(server.dir, 'release'), '');
-  await page.locator('li', { hasText: 'two.bin done' }).waitFor({ timeout: 30_000 });
+  await page.locator('li', { hasText: 'two.bin done' }).waitFor();
   const values = await page.locator('li progress').evaluateAll((bars) => bars.map((b) => Number(b.getAttribute('value') ?? (b as unknown as { value: number }).value)));
   assert.deepEqual(values, [1, 1]);
   await screenshot(page, 'client-module-other-origin');

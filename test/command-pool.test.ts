@@ -10,9 +10,10 @@ import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import { ConfigError } from '../server/config.js';
 import type { Logger } from '../server/logger.js';
-import { ProcessorPool, type ProcessorPoolOptions } from '../server/workers/pool.js';
-import type { ProcessorFile, RunFileOutcome, RunFileRequest } from '../server/workers/pool-types.js';
+import type { ProcessorPool } from '../server/workers/pool.js';
+import type { ProcessorFile, RunFileOutcome } from '../server/workers/pool-types.js';
 import { loadProcessorRegistry } from '../server/workers/registry.js';
+import { makeFile as makeFileOf, request, startPool as startPoolOf, type PoolOverrides } from './helpers/pool.js';
 import { isAlive, pythonSkipReason, readPids, waitForPids, waitGone } from './helpers/processes.js';
 import { REPO_ROOT } from './helpers/server.js';
 
@@ -25,34 +26,12 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-async function makeFile(dir: string, name: string, content: string): Promise<ProcessorFile> {
-  const path = join(dir, name);
-  await writeFile(path, content);
-  return { path, name, size: Buffer.byteLength(content), type: 'text/plain', index: 0 };
+function startPool(t: TestContext, overrides: PoolOverrides = {}): Promise<ProcessorPool> {
+  return startPoolOf(t, COMMANDS, { progressIntervalMs: 20, ...overrides });
 }
 
-type PoolOverrides = Partial<ProcessorPoolOptions> & { processorDir?: string };
-
-async function startPool(t: TestContext, overrides: PoolOverrides = {}): Promise<ProcessorPool> {
-  const { processorDir = COMMANDS, ...options } = overrides;
-  const registry = await loadProcessorRegistry(processorDir);
-  const pool = new ProcessorPool({ workers: 2, progressIntervalMs: 20, registry, logger: pino({ level: 'silent' }), ...options });
-  t.after(() => pool.destroy());
-  return pool;
-}
-
-function request(processor: string, file: ProcessorFile, extra: Partial<RunFileRequest> = {}): RunFileRequest {
-  return {
-    processor,
-    file,
-    options: {},
-    outputPath: `${file.path}.out`,
-    jobId: 'job-1',
-    signal: new AbortController().signal,
-    timeoutMs: null,
-    onProgress() {},
-    ...extra,
-  };
+function makeFile(dir: string, name: string, content: string): Promise<ProcessorFile> {
+  return makeFileOf(dir, name, content, 'text/plain');
 }
 
 type Ok = Extract<RunFileOutcome, { ok: true }>;

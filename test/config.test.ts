@@ -64,3 +64,10 @@ test('the server exits with code 2 and names the setting when one is invalid', (
   assert.match(run.stderr, /--max-file-size must be a size like 10MB/);
   assert.equal(DEFAULTS.engine, 'ws');
 });
+
+test('--max-messages-per-second: 100 by default, a whole number of at least 1', () => {
+  assert.equal(DEFAULTS.maxMessagesPerSecond, 100);
+  assert.equal(loadConfig(['--max-messages-per-second', '500'], {}).config.maxMessagesPerSecond, 500);
+  assert.equal(loadConfig([], { JOBCAST_MAX_MESSAGES_PER_SECOND: '20' }).config.maxMessagesPerSecond, 20);
+  assert.throws(() => loadConfig(['--max-messages-per-second', '0'], {}), /--max-messages-per-second must be a whole number of at least 1/);
+});

@@ -2,7 +2,7 @@
 // same store: the job completes, seq keeps increasing, no finished file runs twice.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Snapshot } from '../server/protocol/types.js';
@@ -13,26 +13,34 @@ import { eventLog } from './helpers/ws-client.js';
 const KILLS = 3;
 const FILES = 6;
 
-test(`the job survives ${KILLS} kill -9s mid-file and every finished file ran once`, async (t) => {
+test(`the job survives ${KILLS} kill -9s mid-file and every finished file ran once`, { timeout: 300_000 }, async (t) => {
   const dir = await tempDir(t);
   const store = `sqlite:${join(dir, 'jobcast.db')}`;
   const spoolDir = join(dir, 'spool');
   const recordPath = join(dir, 'record.txt');
   const args = ['--store', store, '--spool-dir', spoolDir, '--processor-dir', FIXTURE_PROCESSORS, '--progress-interval', '20ms', '--workers', '2'];
+  // Each file holds at half its run until the test releases it: the kills land mid-file
+  // however slow the machine.
+  const release = (name: string): Promise<void> => writeFile(join(dir, `release-${name}`), '');
+  const holdUntil = join(dir, 'release-{name}');
 
   let server = await spawnServer(t, args);
   const files = Array.from({ length: FILES }, (_, i) => ({ name: `part-${i}.bin`, content: `content ${i}` }));
-  const job = await createJob(server.url, files, { processor: 'recording', options: JSON.stringify({ recordPath, minMs: 250 }) });
+  await release(files[0]!.name);
+  const job = await createJob(server.url, files, { processor: 'recording', options: JSON.stringify({ recordPath, minMs: 250, holdUntil }) });
 
   let lastSeq = job.seq;
   for (let kill = 1; kill <= KILLS; kill++) {
-    // Kill while file `kill` is in the middle of its run (it has reported progress).
+    // Kill while file `kill` is held in the middle of its run (it has reported progress).
     const mid = await pollJob(server.url, job.id, (s: Snapshot) => s.files[kill]!.status === 'running' && s.files[kill]!.done > 0);
     assert.ok(mid.seq > lastSeq, `seq moved on after restart ${kill - 1}`);
     lastSeq = mid.seq;
     assert.equal(await server.kill('SIGKILL'), 'SIGKILL');
     if (kill < KILLS) server = await spawnServer(t, args);
+    // Its second run, after the restart, may finish.
+    await release(files[kill]!.name);
   }
+  for (const file of files.slice(KILLS + 1)) await release(file.name);
 
   // The last run in-process, to read the store once the job is done.
   const last = await startTestServer(t, { store, spoolDir, processorDir: FIXTURE_PROCESSORS });

@@ -64,7 +64,7 @@ test('a job uploaded elsewhere appears with its file name, moves, shows rate and
   assert.match(page.url(), new RegExp(`[?&]job=${job.id}`), 'the URL names the open job');
 
   await writeFile(join(server.dir, 'release'), '');
-  await dialog.locator('.job .status', { hasText: /^completed/ }).waitFor({ timeout: 30_000 });
+  await dialog.locator('.job .status', { hasText: /^completed/ }).waitFor();
   assert.deepEqual(await dialog.locator('.file [role="progressbar"]').evaluateAll((bars) => bars.map((b) => b.getAttribute('aria-valuenow'))), ['100', '100']);
   await page.keyboard.press('Escape');
   await page.locator('#job-dialog[open]').waitFor({ state: 'detached' });

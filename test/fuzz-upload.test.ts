@@ -22,6 +22,7 @@ import type { QueueStats, Snapshot } from '../server/protocol/types.js';
 import { FUZZ_LIMITS, makeCase, type FuzzCase, type Outcome } from './helpers/multipart-fuzz.js';
 import { chunk, rawGet, RawConnection, requestHead, type RawResponse } from './helpers/raw-http.js';
 import { fdCounts, findGc, heapAfterGc } from './helpers/process-stats.js';
+import { HANG_MS } from './helpers/patience.js';
 import { startTestServer } from './helpers/server.js';
 
 const SEED = Number(process.env.JOBCAST_FUZZ_SEED ?? 0x5eed2024);
@@ -31,7 +32,7 @@ const CASES = Number(process.env.JOBCAST_FUZZ_CASES ?? 800);
 const CONCURRENT_CASES = Math.round(CASES / 4);
 const LANES = 8;
 /** A server that neither answers nor closes within this is hung: the case fails. */
-const ANSWER_DEADLINE_MS = 10_000;
+const ANSWER_DEADLINE_MS = HANG_MS;
 
 interface Sent {
   outcome: Outcome | 'closed without an answer';
@@ -103,7 +104,6 @@ async function refusedUploads(port: number): Promise<number> {
 }
 
 
-/** Polls `check` until it returns true; fails with `what` past the deadline. */
 /** No job waits or runs (GET /queue). Raw connections that close at once, so descriptor counts stay exact. */
 async function isIdle(port: number): Promise<boolean> {
   const stats = (await rawGet(port, '/queue')).json as QueueStats;
@@ -122,7 +122,8 @@ async function storedJobIds(port: number): Promise<string[]> {
   return ids.sort();
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+/** Polls `check` until it returns true; fails with `what` past the deadline (a hang). */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) assert.fail(`still not true after ${timeoutMs} ms: ${what}`);
@@ -130,7 +131,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 50
   }
 }
 
-test(`fuzzed multipart uploads: SPEC answers only, no crash, nothing left behind (seed ${SEED})`, { timeout: 120_000 }, async (t) => {
+test(`fuzzed multipart uploads: SPEC answers only, no crash, nothing left behind (seed ${SEED})`, { timeout: 900_000 }, async (t) => {
   const server = await startTestServer(t, { ...FUZZ_LIMITS });
   const spoolRoot = join(server.dir, 'spool');
   // Ids only: the test's own memory must not grow with the jobs it measures.
@@ -184,7 +185,7 @@ test(`fuzzed multipart uploads: SPEC answers only, no crash, nothing left behind
 
   // Warm-up, so that lazily loaded code and the first worker thread count in the baseline.
   for (let i = 0; i < 20; i++) await runCase(CASES + CONCURRENT_CASES + i, true);
-  await until('warm-up jobs finished', () => isIdle(server.port), 20_000);
+  await until('warm-up jobs finished', () => isIdle(server.port));
   const fdBefore = await fdCounts(spoolRoot);
   const heapBefore = heapAfterGc(gc);
 
@@ -202,7 +203,7 @@ test(`fuzzed multipart uploads: SPEC answers only, no crash, nothing left behind
   const elapsedMs = Math.round(performance.now() - startedAt);
 
   assert.equal((await rawGet(server.port, '/healthz')).status, 200, 'the server still answers');
-  await until('accepted jobs finished', () => isIdle(server.port), 30_000);
+  await until('accepted jobs finished', () => isIdle(server.port));
   assert.deepEqual(await storedJobIds(server.port), acceptedIds(), 'the store holds exactly the accepted jobs: no partial job');
   assert.deepEqual(await jobsInSpool(), acceptedIds());
 

@@ -144,6 +144,8 @@ async function sseAnswers({ check, url, api }: Probe, finished: Snapshot): Promi
   await check('GET', '/jobs/{id}/events', await fetch(url(`/jobs/${finished.id}/events`), { headers: { 'last-event-id': String(finished.seq) } }));
   await check('GET', '/jobs/{id}/events', await fetch(url(`/jobs/${finished.id}/events?since=x`)));
   await check('GET', '/jobs/{id}/events', await fetch(url('/jobs/V1StGXR8_Z5jdHi6B-myT/events')));
+  await check('HEAD', '/jobs/{id}/events', await fetch(url(`/jobs/${finished.id}/events`), { method: 'HEAD' }));
+  await check('HEAD', '/jobs/{id}/events', await fetch(url('/jobs/V1StGXR8_Z5jdHi6B-myT/events'), { method: 'HEAD' }));
 }
 
 async function cancelAndDeleteAnswers({ check, url }: Probe, finished: Snapshot, held: Snapshot, queued: Snapshot): Promise<void> {
@@ -172,6 +174,14 @@ async function otherAnswers({ check, url, api, server }: Probe): Promise<void> {
     const raw = (await conn.response)!;
     conn.cut();
     await check('GET', '/healthz', new Response(raw.body, { status: raw.status, headers: raw.headers }));
+  }
+  // A body where none is taken (413), and a Host the server does not answer as (421).
+  for (const head of ['GET /queue HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\nx', 'GET /queue HTTP/1.1\r\nHost: evil.example\r\n\r\n']) {
+    const conn = await RawConnection.open(server.port);
+    await conn.write(head);
+    const raw = (await conn.response)!;
+    conn.cut();
+    await check('GET', '/queue', new Response(raw.body, { status: raw.status, headers: raw.headers }));
   }
   const unknown = await fetch(url('/nowhere'));
   assert.equal(unknown.status, 404);

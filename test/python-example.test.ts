@@ -53,8 +53,9 @@ test('the demo page runs the Python processor and shows each file done', { skip:
   const dir = await tempDir(t);
   process.env.CSV_DB = join(dir, 'rows.sqlite3');
   t.after(() => delete process.env.CSV_DB);
-  const server = await startTestServer(t, { processorDir: EXAMPLES, processor: 'csv_to_sqlite', progressIntervalMs: 50 });
+  // Launched first, so that it closes first: the page must not see the server go away.
   const browser = await launchBrowser(t);
+  const server = await startTestServer(t, { processorDir: EXAMPLES, processor: 'csv_to_sqlite', progressIntervalMs: 50 });
   const page = await openPage(t, browser, server.url);
   await page.locator('#processor option', { hasText: 'csv_to_sqlite' }).waitFor({ state: 'attached' });
   assert.equal(await page.locator('#processor').inputValue(), 'csv_to_sqlite', 'the server default is preselected');
@@ -64,7 +65,7 @@ test('the demo page runs the Python processor and shows each file done', { skip:
   ]);
   await page.click('#start');
   await page.waitForURL(/\?job=/);
-  await page.locator('.job .status', { hasText: /^completed/ }).waitFor({ timeout: 60_000 });
+  await page.locator('.job .status', { hasText: /^completed/ }).waitFor();
   const bars = await page.locator('.file [role="progressbar"]').evaluateAll((els) => els.map((b) => b.getAttribute('aria-valuenow')));
   assert.deepEqual(bars, ['100', '100']);
   const id = new URL(page.url()).searchParams.get('job')!;

@@ -3,13 +3,17 @@
 // server restart; over real sockets with the `ws` package's WebSocket.
 
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { WatchInfo } from '../client/jobcast-client.js';
 import type { ErrorInfo, Snapshot } from '../server/protocol/types.js';
 import { isFinalStatus } from '../server/protocol/types.js';
 import { createJob, getJob, pollJob, uploadFiles } from './helpers/http.js';
 import { openClient, trackedWebSocket, Trace, type TrackedSockets } from './helpers/sdk-trace.js';
-import { startTestServer } from './helpers/server.js';
+import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
+import { appendProgress, createSyntheticJob, finishSyntheticJob, yieldToIo } from './helpers/synthetic-job.js';
+import { waitFor } from './helpers/ws-client.js';
 
 type Seen = [Snapshot | null, WatchInfo];
 
@@ -36,11 +40,13 @@ function assertNoEventSentTwice(tracked: TrackedSockets, job: string): void {
 }
 
 test('watch() converges to exactly the final GET /jobs/{id} of a multi-file job, queue positions included', async (t) => {
-  const server = await startTestServer(t, { concurrency: 1 });
+  const server = await startTestServer(t, { concurrency: 1, processorDir: FIXTURE_PROCESSORS });
   // Two jobs ahead: the watched one waits at position 2 until the test cancels the first, then at 1, then runs.
-  const first = await delayJob(server.url, 1, 60_000, 'first');
+  // `gated` holds a file at half until the test writes `release`: the first job until its cancel, the
+  // watched one mid-file until the client has folded that progress.
+  const first = await createJob(server.url, [{ name: 'first.bin', content: 'x' }], { processor: 'gated', label: 'first' });
   await delayJob(server.url, 1, 250, 'second');
-  const job = await delayJob(server.url, 3, 150, 'watched');
+  const job = await createJob(server.url, [1, 2, 3].map((i) => ({ name: `f${i}.bin`, content: new Uint8Array(4096 * i) })), { processor: 'gated', label: 'watched' });
   assert.equal(job.queuePosition, 2);
 
   const { client, states } = openClient(t, { url: server.url });
@@ -49,6 +55,8 @@ test('watch() converges to exactly the final GET /jobs/{id} of a multi-file job,
   client.watch(job.id, (snapshot, info) => seen.push([snapshot, info]));
   await seen.until('the subscription to be acknowledged', ([, info]) => info.mode !== null);
   assert.equal((await fetch(`${server.url}/jobs/${first.id}/cancel`, { method: 'POST' })).status, 200);
+  await seen.until('the first file held at half', ([s, info]) => info.event?.name === 'file.progress' && s!.files[0]!.fraction === 0.5);
+  await writeFile(join(server.dir, 'release'), '');
   await seen.until('the job to end', isFinal);
   const final = await getJob(server.url, job.id);
   assert.deepEqual(seen.last![0], final);
@@ -142,8 +150,9 @@ test('connection state goes connecting -> live, and closed after close()', async
 });
 
 test('the SDK reconnects by itself after the server restarts on the same port and store, and converges', async (t) => {
-  const a = await startTestServer(t, { concurrency: 1 });
-  const job = await delayJob(a.url, 5, 250);
+  // File 1 holds (`gated`) until the test releases it after the restart: the stop always finds work left.
+  const a = await startTestServer(t, { concurrency: 1, processorDir: FIXTURE_PROCESSORS, shutdownGraceMs: 100 });
+  const job = await createJob(a.url, [0, 1, 2, 3, 4].map((i) => ({ name: `f${i}.bin`, content: 'x' })), { processor: 'gated', options: '{"hold": [1]}' });
   const tracked = trackedWebSocket();
   const { client, states } = openClient(t, { url: a.url, WebSocket: tracked.WebSocket });
   const seen = new Trace<Seen>();
@@ -153,14 +162,17 @@ test('the SDK reconnects by itself after the server restarts on the same port an
   await seen.until('the first file to finish', ([s]) => s?.files[0]!.status === 'done');
 
   const beforeRestart = states.values.length;
-  await a.close(); // graceful: the running file finishes, the rest of the job is requeued, sockets close with 1001
+  const firstClosed = new Promise<number>((resolve) => tracked.sockets[0]!.once('close', resolve));
+  await a.close(); // graceful: the held file does not finish within the grace, the job is requeued, sockets close with 1001
+  assert.equal(await firstClosed, 1001);
   const down = await states.until('reconnecting', ([state]) => state === 'reconnecting', { from: beforeRestart });
   assert.ok(down[1].attempt >= 1);
   assert.equal(seen.last![0]!.status, 'queued', 'job.requeued arrived before the socket closed');
   assert.equal(seen.last![1].event?.name, 'job.requeued');
   assert.equal(client.connectionState, 'reconnecting');
 
-  const b = await startTestServer(t, { port: a.port, store: a.config.store, spoolDir: a.config.spoolDir, concurrency: 1 });
+  await writeFile(join(a.dir, 'release'), '');
+  const b = await startTestServer(t, { port: a.port, store: a.config.store, spoolDir: a.config.spoolDir, concurrency: 1, processorDir: FIXTURE_PROCESSORS });
   assert.equal(b.url, a.url);
   const live = await states.until('live again', ([state]) => state === 'live', { from: beforeRestart });
   assert.equal(live[1].resumed, true);
@@ -207,6 +219,45 @@ test('a dropped connection (socket cut without a close handshake) resumes with s
   assertEachEventAppliedOnce(seen.values);
   assertNoEventSentTwice(tracked, job.id);
 });
+
+for (const [code, slowCloseTimeoutMs] of [[1013, 3_600_000], [1006, 100]] as const) {
+  const how = code === 1013 ? 'closed with 1013 (it reads the close frame)' : 'cut, since it did not read its 1013 in time (it sees 1006)';
+  test(`the SDK as a slow reader, ${how}: it resumes with since and converges`, { timeout: 300_000 }, async (t) => {
+    const hubLimits = { softLimitBytes: 64 * 1024, hardLimitBytes: 512 * 1024 * 1024, maxBehindMs: 300 };
+    const server = await startTestServer(t, {}, { hubLimits, slowCloseTimeoutMs });
+    const id = await createSyntheticJob(server);
+    const tracked = trackedWebSocket();
+    // No ping of its own while the test holds its socket: only the server closes it.
+    const { client, states } = openClient(t, { url: server.url, WebSocket: tracked.WebSocket, pingIntervalMs: 3_600_000 });
+    const seen = new Trace<Seen>();
+    client.watch(id, (snapshot, info) => seen.push([snapshot, info]));
+    await states.until('live', ([state]) => state === 'live');
+    const first = tracked.sockets[0]!;
+    const firstClosed = new Promise<number>((resolve) => first.once('close', resolve));
+    first.pause();
+    let appended = 0;
+    while (server.hub.stats().behind === 0) {
+      assert.ok(++appended < 5000, 'the stalled SDK falls behind');
+      await appendProgress(server, id, appended, 1_000_000, 16 * 1024);
+      await yieldToIo();
+    }
+    // Closed (it leaves the behind set); for the cut, also gone from the hub: its socket closed unread.
+    await waitFor(() => server.hub.stats().behind === 0 && (code === 1013 || server.hub.size === 0), 'the server to close it');
+    const beforeClose = states.values.length;
+    first.resume();
+    assert.equal(await firstClosed, code);
+    const live = await states.until('live again', ([state]) => state === 'live', { from: beforeClose });
+    assert.equal(live[1].resumed, true);
+    assert.deepEqual(states.values.slice(beforeClose).map(([state]) => state).slice(0, 1), ['reconnecting']);
+    for (let i = 1; i <= 3; i++) await appendProgress(server, id, 900_000 + i);
+    const final = await finishSyntheticJob(server, id);
+    await seen.until('the job to end', isFinal);
+    assert.deepEqual(seen.last![0], final);
+    assertEachEventAppliedOnce(seen.values);
+    const second = tracked.frames.filter((f) => f.socket === 1).map((f) => f.message);
+    assert.ok(second.some((m) => m.type === 'subscribed' && m.mode === 'resume'), 'the new socket resumed from the log');
+  });
+}
 
 test('an unknown job gives onState(null, {error: job_not_found}) and ends that watch; the connection still goes live', async (t) => {
   const server = await startTestServer(t);

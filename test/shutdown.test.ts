@@ -13,13 +13,18 @@ import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import type { JobEvent } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
+import { HANG_MS } from './helpers/patience.js';
 import { FIXTURE_PROCESSORS, spawnServer, tempDir, type ChildServer } from './helpers/server.js';
 import { connectWs, eventLog, Tracker, waitFor, type Message, type WsClient } from './helpers/ws-client.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
-/** Time the process may take past the grace to requeue, close the store and exit. */
-const EXIT_MARGIN_MS = 2000;
+/**
+ * A grace far beyond anything the test waits for: a held file that the test releases
+ * always finishes within it, however slow the machine. (What a grace that runs out does
+ * is the second test's subject, with a file that cannot finish.)
+ */
+const LONG_GRACE_MS = 600_000;
 
 /** The JSON log lines a child server writes after it listens. */
 class ServerLog {
@@ -121,8 +126,8 @@ function upgradeStatus(baseUrl: string): Promise<number> {
   });
 }
 
-/** Resolves once `condition()` resolves true, checking every few ms; rejects after `timeoutMs`. */
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+/** Resolves once `condition()` resolves true, checking every few ms; rejects after `timeoutMs` (a hang). */
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -130,8 +135,8 @@ async function until(condition: () => Promise<boolean>, what: string, timeoutMs 
   }
 }
 
-/** `promise`, or a rejection naming `what` after `timeoutMs`. */
-async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+/** `promise`, or a rejection naming `what` after `timeoutMs` (a hang). */
+async function within<T>(promise: Promise<T>, what: string, timeoutMs = HANG_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not happen within ${timeoutMs} ms`)), timeoutMs);
@@ -171,13 +176,14 @@ async function setup(t: TestContext, graceMs: number): Promise<Setup> {
   return { dir, args, recordPath: join(dir, 'record.txt'), spoolDir };
 }
 
-/** Resolves once file `index` of `job` has reported progress over the subscription. */
-function midFile(client: WsClient, job: string, index: number): Promise<Message> {
-  return client.next(
-    (m) => isEvent(m) && m.job === job && m.name === 'file.progress' && m.data.file === index && m.data.done > 0,
-    10_000,
-    `progress of file ${index}`,
-  );
+/**
+ * Resolves once file `index` of `job` is running and has reported progress, in the
+ * client's view (from the subscribe's snapshot or a live event: a held file reports no
+ * more once it holds, so the progress may well predate the subscription).
+ */
+function midFile(client: WsClient, job: string, index: number): Promise<void> {
+  const file = () => client.tracker.view(job).snapshot?.files[index];
+  return waitFor(() => file()?.status === 'running' && file()!.done > 0, `progress of file ${index}`);
 }
 
 /** A second life on the same store: resume the subscriber, wait for the jobs to end, compare with GET. */
@@ -189,7 +195,7 @@ async function restartAndFinish(t: TestContext, s: Setup, tracker: Tracker, jobs
     assert.equal(answer.type === 'subscribed' && answer.mode, 'resume', `resume of ${job} after the restart`);
   }
   for (const job of jobs) {
-    const view = await client.untilFinal(job, 20_000);
+    const view = await client.untilFinal(job);
     await client.roundTrip();
     assert.deepEqual(view.gaps, [], `no seq gap in the view of ${job}`);
     assert.deepEqual(view.duplicates, [], `no event twice in the view of ${job}`);
@@ -199,9 +205,8 @@ async function restartAndFinish(t: TestContext, s: Setup, tracker: Tracker, jobs
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  test(`${signal}: uploads refused, the running file finishes, the rest is requeued, sockets get 1001, exit 0`, { timeout: 60_000 }, async (t) => {
-    const graceMs = 3000;
-    const s = await setup(t, graceMs);
+  test(`${signal}: uploads refused, the running file finishes, the rest is requeued, sockets get 1001, exit 0`, { timeout: 300_000 }, async (t) => {
+    const s = await setup(t, LONG_GRACE_MS);
     let server = await spawnServer(t, s.args);
     const log = new ServerLog(server);
     // Every file stops half-way until `release` exists: file 0 of A stays mid-run while
@@ -228,7 +233,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     await midFile(client, a.id, 0);
     const signalAt = Date.now();
     server.child.kill(signal);
-    await waitFor(() => log.has('shutting down'), 'the server to start shutting down', 5000);
+    await waitFor(() => log.has('shutting down'), 'the server to start shutting down');
 
     // (a) During the grace the server still listens: a new upload on a new connection
     // gets 503 shutting_down, so do /readyz and a new WebSocket, and reads are served.
@@ -239,19 +244,18 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.equal((await fetch(`${server.url}/jobs/${a.id}`)).status, 200, 'reads are served');
     // The upload that was mid-body when the signal came ends now: 503, and its files are gone.
     inFlight.finish();
-    assert.deepEqual(await within(inFlight.outcome, 5000, 'the answer to the in-flight upload'), { status: 503, code: 'shutting_down' });
+    assert.deepEqual(await within(inFlight.outcome, 'the answer to the in-flight upload'), { status: 503, code: 'shutting_down' });
     assert.deepEqual((await spoolEntries()).sort(), [a.id, b.id].sort(), 'the refused upload left nothing in the spool');
     await writeFile(release, '');
 
     // (b) The running file finishes within the grace; the rest of A is requeued; B does not start.
     const completed = (await client.next(
       (m) => isEvent(m) && m.job === a.id && m.name === 'file.completed',
-      graceMs + EXIT_MARGIN_MS,
+      HANG_MS,
       'file.completed of the running file',
     )) as Extract<JobEvent, { name: 'file.completed' }>;
     assert.equal(completed.data.file, 0);
-    assert.ok(completed.ts - signalAt < graceMs, `the file finished ${completed.ts - signalAt} ms after the signal, within the grace`);
-    const requeued = (await client.next((m) => isEvent(m) && m.job === a.id && m.name === 'job.requeued', graceMs, 'job.requeued')) as Extract<
+    const requeued = (await client.next((m) => isEvent(m) && m.job === a.id && m.name === 'job.requeued', HANG_MS, 'job.requeued')) as Extract<
       JobEvent,
       { name: 'job.requeued' }
     >;
@@ -263,16 +267,16 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     );
 
     // (c) Subscribers are closed with 1001.
-    const closed = await client.waitClosed(graceMs + EXIT_MARGIN_MS);
+    const closed = await client.waitClosed();
     assert.equal(closed.code, 1001);
 
-    // (d) The process exits with code 0 within the grace plus a margin.
-    const code = await within(server.exited, graceMs + EXIT_MARGIN_MS, 'the exit');
+    // (d) The process exits with code 0 once the running file has finished: it does not wait out the grace.
+    const code = await within(server.exited, 'the exit');
     const exitMs = Date.now() - signalAt;
     assert.equal(code, 0);
     assert.ok(log.has('stopped'), 'the server logged that it stopped');
     assert.equal(tracker.view(b.id).snapshot?.status, 'queued', 'no job started during the shutdown');
-    t.diagnostic(`${signal}: file finished ${completed.ts - signalAt} ms and process exited ${exitMs} ms after the signal (grace ${graceMs} ms)`);
+    t.diagnostic(`${signal}: file finished ${completed.ts - signalAt} ms and process exited ${exitMs} ms after the signal (grace ${LONG_GRACE_MS} ms)`);
 
     // A restart on the same store finishes both jobs; no finished file runs again.
     server = await restartAndFinish(t, s, tracker, [a.id, b.id]);
@@ -294,13 +298,15 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  test(`${signal} with a short grace: the long file is stopped and requeued, exit 0 promptly`, { timeout: 60_000 }, async (t) => {
+  test(`${signal} with a short grace: the long file is stopped and requeued, exit 0`, { timeout: 300_000 }, async (t) => {
     const graceMs = 200;
     const s = await setup(t, graceMs);
     let server = await spawnServer(t, s.args);
     const log = new ServerLog(server);
-    const options = JSON.stringify({ recordPath: s.recordPath, msPerMiB: 1000 });
-    // File 0 takes about 1.5 s, far past the grace.
+    // File 0 holds half-way until `release` exists, which comes only before the restart:
+    // it cannot finish within the grace, however slow the machine.
+    const release = join(s.dir, 'release');
+    const options = JSON.stringify({ recordPath: s.recordPath, msPerMiB: 1000, holdUntil: release });
     const files = [
       { name: 'long.bin', content: new Uint8Array(1.5 * MIB) },
       { name: 'short.bin', content: new Uint8Array(20 * KIB) },
@@ -313,7 +319,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     await midFile(client, job.id, 0);
     const signalAt = Date.now();
     server.child.kill(signal);
-    const requeued = (await client.next((m) => isEvent(m) && m.job === job.id && m.name === 'job.requeued', graceMs + EXIT_MARGIN_MS, 'job.requeued')) as Extract<
+    const requeued = (await client.next((m) => isEvent(m) && m.job === job.id && m.name === 'job.requeued', HANG_MS, 'job.requeued')) as Extract<
       JobEvent,
       { name: 'job.requeued' }
     >;
@@ -325,12 +331,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       ['pending', 'pending'],
       'the stopped file is pending again',
     );
-    assert.equal((await client.waitClosed(graceMs + EXIT_MARGIN_MS)).code, 1001);
-    assert.equal(await within(server.exited, graceMs + EXIT_MARGIN_MS, 'the exit'), 0);
+    assert.equal((await client.waitClosed()).code, 1001);
+    assert.equal(await within(server.exited, 'the exit'), 0);
     const exitMs = Date.now() - signalAt;
     assert.ok(log.has('stopped'));
     t.diagnostic(`${signal}: requeued ${requeued.ts - signalAt} ms and exited ${exitMs} ms after the signal (grace ${graceMs} ms)`);
 
+    await writeFile(release, '');
     server = await restartAndFinish(t, s, tracker, [job.id]);
     const events = await eventLog(t, server.url, job.id);
     assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gapless from 1');

@@ -1,6 +1,6 @@
 // GET /jobs/{id}/events (SPEC 3.4) over real sockets: the snapshot first, ids and names,
-// resume with Last-Event-ID or ?since=, 204 for a client that has everything, errors,
-// position messages, and a reader that stalls.
+// resume with Last-Event-ID or ?since=, 204 for a client that has everything, the snapshot
+// for an id past the job's seq, errors, position messages, and a reader that stalls.
 
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -45,7 +45,7 @@ function openEvents(baseUrl: string, id: string, headers: Record<string, string>
   return fetch(`${baseUrl}/jobs/${id}/events${query}`, { headers });
 }
 
-test('without Last-Event-ID: the snapshot first, then every event with id and name, and the stream ends after the final one', { timeout: 60_000 }, async (t) => {
+test('without Last-Event-ID: the snapshot first, then every event with id and name, and the stream ends after the final one', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t);
   const files = [30, 50, 1].map((k, i) => ({ name: `f${i}`, content: new Uint8Array(k * KiB) }));
   const job = await createJob(server.url, files, { processor: 'delay', options: JSON.stringify({ msPerMiB: 5000 }) });
@@ -67,7 +67,7 @@ test('without Last-Event-ID: the snapshot first, then every event with id and na
   t.diagnostic(`SSE: snapshot at seq ${first.id}, then ${eventSeqs.length} events to seq ${final.seq}`);
 });
 
-test('Last-Event-ID (and ?since=) the log covers: the missed events come first, then live events', { timeout: 60_000 }, async (t) => {
+test('Last-Event-ID (and ?since=) the log covers: the missed events come first, then live events', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t);
   const id = await createSyntheticJob(server);
   for (let i = 1; i <= 4; i++) await appendProgress(server, id, i * 100);
@@ -93,7 +93,7 @@ test('Last-Event-ID (and ?since=) the log covers: the missed events come first, 
   assert.deepEqual(snapshot, final);
 });
 
-test('Last-Event-ID older than the log gives the snapshot first; at the final seq of a finished job, 204', { timeout: 60_000 }, async (t) => {
+test('Last-Event-ID older than the log gives the snapshot first; at the final seq of a finished job, 204', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { logSize: 5 });
   const id = await createSyntheticJob(server);
   for (let i = 1; i <= 6; i++) await appendProgress(server, id, i);
@@ -104,15 +104,36 @@ test('Last-Event-ID older than the log gives the snapshot first; at the final se
   assert.deepEqual(fold(old).snapshot, final);
   const covered = await new SseReader(await openEvents(server.url, id, { 'last-event-id': '8' })).rest();
   assert.deepEqual(covered.map((m) => m.id), ['9', '10', '11']);
-  for (const since of ['11', '40']) {
-    const res = await openEvents(server.url, id, { 'last-event-id': since });
-    assert.equal(res.status, 204, `Last-Event-ID ${since}`);
-    assert.equal(await res.text(), '');
-  }
+  const res = await openEvents(server.url, id, { 'last-event-id': '11' });
+  assert.equal(res.status, 204, 'Last-Event-ID of the final event');
+  assert.equal(await res.text(), '');
   assert.equal((await openEvents(server.url, id, {}, '?since=11')).status, 204);
 });
 
-test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { timeout: 60_000 }, async (t) => {
+test('Last-Event-ID past the job\'s seq gets the snapshot: then the end for a finished job, live events for a running one', { timeout: 300_000 }, async (t) => {
+  const server = await startTestServer(t);
+  const done = await createSyntheticJob(server);
+  const final = await finishSyntheticJob(server, done);
+  for (const [headers, query] of [[{ 'last-event-id': String(final.seq + 1) }, ''], [{ 'last-event-id': '40' }, ''], [{}, `?since=${final.seq + 7}`]] as const) {
+    const res = await openEvents(server.url, done, headers, query);
+    assert.equal(res.status, 200, JSON.stringify([headers, query]));
+    const messages = await new SseReader(res).rest();
+    assert.deepEqual(messages.map((m) => [m.event, m.id]), [['snapshot', String(final.seq)]], 'the snapshot, then the stream ends');
+    assert.deepEqual(fold(messages).snapshot, final);
+  }
+  const running = await createSyntheticJob(server);
+  await appendProgress(server, running, 10);
+  const reader = new SseReader(await openEvents(server.url, running, { 'last-event-id': '99' }));
+  const first = (await reader.next())!;
+  assert.deepEqual([first.event, first.id], ['snapshot', '4']);
+  await appendProgress(server, running, 20);
+  const last = await finishSyntheticJob(server, running);
+  const rest = await reader.rest();
+  assert.deepEqual(rest.map((m) => m.id), ['5', '6', '7']);
+  assert.deepEqual(fold([first, ...rest]).snapshot, last);
+});
+
+test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t);
   const id = await createSyntheticJob(server);
   for (const unknown of ['V1StGXR8_Z5jdHi6B-myT', 'no%20such', 'x'.repeat(80)]) {
@@ -127,10 +148,11 @@ test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { tim
   }
 });
 
-test('position messages: event: position without id, as the queue moves', { timeout: 60_000 }, async (t) => {
+test('position messages: event: position without id, as the queue moves', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { concurrency: 1 });
-  const blocker = await createJob(server.url, [{ name: 'b', content: 'b' }], { processor: 'delay', options: '{"minMs": 60000}' });
-  const ahead = await createJob(server.url, [{ name: 'a', content: 'a' }], { processor: 'delay', options: '{"minMs": 60000}' });
+  // An hour each: they end only when the test cancels them.
+  const blocker = await createJob(server.url, [{ name: 'b', content: 'b' }], { processor: 'delay', options: '{"minMs": 3600000}' });
+  const ahead = await createJob(server.url, [{ name: 'a', content: 'a' }], { processor: 'delay', options: '{"minMs": 3600000}' });
   const job = await createJob(server.url, [{ name: 'c', content: 'c' }], { processor: 'delay', options: '{"minMs": 50}' });
   const reader = new SseReader(await openEvents(server.url, job.id));
   const first = (await reader.next())!;
@@ -144,8 +166,8 @@ test('position messages: event: position without id, as the queue moves', { time
   assert.equal(rest.at(-1)!.event, 'job.completed');
 });
 
-test('a stalled SSE reader: a snapshot replaces what it missed once it reads again', { timeout: 60_000 }, async (t) => {
-  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * 1024 * KiB, maxBehindMs: 120_000 } });
+test('a stalled SSE reader: a snapshot replaces what it missed once it reads again', { timeout: 300_000 }, async (t) => {
+  const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * 1024 * KiB, maxBehindMs: 3_600_000 } });
   const id = await createSyntheticJob(server);
   const reader = new SseReader(await openEvents(server.url, id));
   assert.equal((await reader.next())!.event, 'snapshot');
@@ -160,8 +182,8 @@ test('a stalled SSE reader: a snapshot replaces what it missed once it reads aga
   const missedUpTo = (await getJob(server.url, id)).seq;
   // Reading again: what was buffered, then one snapshot in place of the rest, then live events.
   const before: SseMessage[] = [];
-  let m = (await reader.next(10_000))!;
-  for (; m.event !== 'snapshot'; m = (await reader.next(10_000))!) before.push(m);
+  let m = (await reader.next())!;
+  for (; m.event !== 'snapshot'; m = (await reader.next())!) before.push(m);
   const fresh = JSON.parse(m.data).job as Snapshot;
   assert.equal(fresh.seq, missedUpTo);
   assert.equal(m.id, String(missedUpTo));
@@ -176,7 +198,7 @@ test('a stalled SSE reader: a snapshot replaces what it missed once it reads aga
   assert.deepEqual(before.map((x) => Number(x.id)), Array.from({ length: before.length }, (_, i) => 4 + i), 'contiguous before the snapshot');
 });
 
-test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up', { timeout: 60_000 }, async (t) => {
+test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { heartbeatMs: 100 }, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * 1024 * KiB, maxBehindMs: 300 } });
   const id = await createSyntheticJob(server);
   const { port } = new URL(server.url);
@@ -191,9 +213,9 @@ test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up
     await appendProgress(server, id, appended, 1_000_000, 16 * KiB);
     await yieldToIo();
   }
-  await waitFor(() => server.hub.stats().behind === 0, 'the server to give up on the reader', 5000);
+  await waitFor(() => server.hub.stats().behind === 0, 'the server to give up on the reader');
   // Heartbeats keep firing after the stream was ended; the reader never reads; it must be dropped.
-  await waitFor(() => server.hub.size === 0, 'the connection to be cut', 5000);
+  await waitFor(() => server.hub.size === 0, 'the connection to be cut');
   let isClosed = false;
   socket.once('close', () => (isClosed = true));
   socket.resume();
@@ -202,7 +224,7 @@ test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up
   t.diagnostic(`cut after ${appended} appends`);
 });
 
-test('an SSE stream that ends while its reader is stalled survives the next heartbeats, and ends once read', { timeout: 60_000 }, async (t) => {
+test('an SSE stream that ends while its reader is stalled survives the next heartbeats, and ends once read', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { heartbeatMs: 100 });
   const id = await createSyntheticJob(server);
   const { port } = new URL(server.url);

@@ -21,6 +21,7 @@ import { postUpload, rawGet, type RawResponse } from './helpers/raw-http.js';
 import { listJobs, pollJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { eventLog } from './helpers/ws-client.js';
+import { HANG_MS } from './helpers/patience.js';
 
 const B = 'storage-faults-boundary';
 const CONTENT_TYPE = `multipart/form-data; boundary=${B}`;
@@ -162,7 +163,7 @@ test('a spool disk that is already full: /readyz 503, uploads 507 before their b
   assert.match(notReady.json.error.message, /spool.*ENOSPC/);
   // Only the head is sent: the answer cannot come from writing the body.
   const body = uploadBody([{ name: 'a.bin', size: 512 * 1024 }]);
-  assertError(await postUpload(server.port, CONTENT_TYPE, body, { sendBytes: 0, timeoutMs: 5000 }), 507, 'insufficient_storage');
+  assertError(await postUpload(server.port, CONTENT_TYPE, body, { sendBytes: 0 }), 507, 'insufficient_storage');
   assert.deepEqual(await spoolJobs(spool), ['filler']);
 
   rmSync(filler);
@@ -205,7 +206,7 @@ test('the store cannot be written (its disk is full): /readyz and uploads 503 no
   assert.match(notReady.json.error.message, /store.*SQLITE_FULL/);
   // Now it knows: refused on the headers, the body never sent.
   const held = uploadBody([{ name: 'held.bin', size: 512 * 1024 }]);
-  assertError(await postUpload(server.port, CONTENT_TYPE, held, { sendBytes: 0, timeoutMs: 5000 }), 503, 'not_ready');
+  assertError(await postUpload(server.port, CONTENT_TYPE, held, { sendBytes: 0 }), 503, 'not_ready');
   assert.deepEqual(await spoolJobs(spool), [firstId], 'no spool folder of a refused upload');
   assert.equal((await rawGet(server.port, `/jobs/${firstId}`)).status, 200, 'reads still work');
 
@@ -218,7 +219,7 @@ test('the store cannot be written (its disk is full): /readyz and uploads 503 no
   assert.deepEqual(ids.sort(), [firstId, (after.json as Snapshot).id].sort(), 'no job from the refused uploads');
 });
 
-test('the store recovers without /readyz: refused uploads check again at most a second later', { skip: SKIP }, async (t) => {
+test('the store recovers without /readyz: refused uploads check the store again by themselves', { skip: SKIP }, async (t) => {
   const box = sandbox(t);
   const dbDir = box.mount('db', '8m');
   mkdirSync(join(box.base, 'spool'));
@@ -228,22 +229,17 @@ test('the store recovers without /readyz: refused uploads check again at most a 
   const body = uploadBody([{ name: 'a.bin', size: 1000 }]);
   assertError(await postUpload(server.port, CONTENT_TYPE, body), 503, 'not_ready');
   rmSync(filler);
-  // A client retrying, as Retry-After asks: accepted once the failed check is over a second old.
+  // A client retrying, as Retry-After asks: accepted once the failed check is over a second
+  // old. Nothing else (no /readyz) makes the server look again. How soon is a figure, not a
+  // bound: a busy machine stretches it.
   const freedAt = performance.now();
-  let response: RawResponse | null = null;
-  for (let attempt = 0; performance.now() - freedAt < 5000; attempt++) {
-    response = await postUpload(server.port, CONTENT_TYPE, body);
-    if (response?.status !== 503) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const response = await until(() => postUpload(server.port, CONTENT_TYPE, body), (r) => r?.status !== 503, 'an upload accepted again');
   assert.equal(response?.status, 202, response?.body.toString('utf8'));
-  const tookMs = performance.now() - freedAt;
-  assert.ok(tookMs < 2000, `accepted ${Math.round(tookMs)} ms after the space was freed`);
-  t.diagnostic(`uploads accepted again ${Math.round(tookMs)} ms after the store's disk had room`);
+  t.diagnostic(`uploads accepted again ${Math.round(performance.now() - freedAt)} ms after the store's disk had room`);
 });
 
-/** Polls `read` until `accept` holds; fails after `timeoutMs`. The server offers no event for these states. */
-async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+/** Polls `read` until `accept` holds; fails after `timeoutMs` (a hang). The server offers no event for these states. */
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = HANG_MS): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await read();

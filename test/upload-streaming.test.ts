@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startTestServer } from './helpers/server.js';
+import { HANG_MS } from './helpers/patience.js';
 
 const MiB = 1024 * 1024;
 const BOUNDARY = 'jobcast-streaming';
@@ -55,7 +56,8 @@ test('a 64 MiB upload is on disk as it arrives: half sent, most of that half alr
   await send(32);
   // The client now waits: only a server that writes as it reads gets the bytes to disk.
   const halfway = 24 * MiB;
-  const deadline = performance.now() + 20_000;
+  // Wrong behaviour (a body buffered whole) never gets there; the deadline only ends that wait.
+  const deadline = performance.now() + HANG_MS;
   let onDisk = 0;
   while ((onDisk = await spooledBytes(server.config.spoolDir)) < halfway) {
     assert.ok(performance.now() < deadline, `only ${onDisk} bytes spooled while the client waits with 32 MiB sent`);

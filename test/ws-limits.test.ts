@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import { startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob } from './helpers/synthetic-job.js';
 import { connectWs, jobOf, waitFor, type Message } from './helpers/ws-client.js';
+import { HANG_MS } from './helpers/patience.js';
 
 const isError = (m: Message): m is Extract<Message, { type: 'error' }> => m.type === 'error';
 
-test('malformed messages get bad_message, an unknown job job_not_found, and the connection stays open', { timeout: 60_000 }, async (t) => {
+test('malformed messages get bad_message, an unknown job job_not_found, and the connection stays open', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t);
   const client = await connectWs(t, server.url);
   const cases: Array<{ what: string; input: string }> = [
@@ -51,7 +52,7 @@ test('malformed messages get bad_message, an unknown job job_not_found, and the 
   t.diagnostic(`${cases.length + 2} bad requests answered on one connection`);
 });
 
-test('too_many_subscriptions past --max-subscriptions; unsubscribing frees a slot; resubscribing costs none', { timeout: 60_000 }, async (t) => {
+test('too_many_subscriptions past --max-subscriptions; unsubscribing frees a slot; resubscribing costs none', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { maxSubscriptions: 3 });
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) ids.push(await createSyntheticJob(server));
@@ -73,7 +74,7 @@ test('too_many_subscriptions past --max-subscriptions; unsubscribing frees a slo
   assert.equal((await client.subscribe(ids[3]!)).type, 'subscribed');
 });
 
-test('unsubscribe: acknowledged, and no event of that job arrives afterwards while others still do', { timeout: 60_000 }, async (t) => {
+test('unsubscribe: acknowledged, and no event of that job arrives afterwards while others still do', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t);
   const id = await createSyntheticJob(server);
   const leaving = await connectWs(t, server.url);
@@ -86,7 +87,7 @@ test('unsubscribe: acknowledged, and no event of that job arrives afterwards whi
   leaving.send({ op: 'unsubscribe', job: id });
   assert.deepEqual(await leaving.next(), { type: 'unsubscribed', job: id });
   for (let done = 2; done <= 10; done++) await appendProgress(server, id, done);
-  await staying.next((m) => m.type === 'event' && m.seq === 13, 5000, 'seq 13');
+  await staying.next((m) => m.type === 'event' && m.seq === 13, HANG_MS, 'seq 13');
   // Every frame sent before the pong has arrived by the time the pong does.
   await leaving.roundTrip();
   assert.deepEqual(
@@ -100,7 +101,7 @@ test('unsubscribe: acknowledged, and no event of that job arrives afterwards whi
   assert.deepEqual(await leaving.next(), { type: 'unsubscribed', job: 'never-subscribed' });
 });
 
-test('a frame larger than --max-message-size closes with 1009; one at the limit is served', { timeout: 60_000 }, async (t) => {
+test('a frame larger than --max-message-size closes with 1009; one at the limit is served', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { maxMessageSize: 1024 });
   const client = await connectWs(t, server.url);
   const atLimit = JSON.stringify({ op: 'ping', pad: '' });
@@ -113,7 +114,7 @@ test('a frame larger than --max-message-size closes with 1009; one at the limit 
   await next.roundTrip();
 });
 
-test('Origin: a foreign one closes with 1008; same-origin and --allowed-origins are served', { timeout: 60_000 }, async (t) => {
+test('Origin: a foreign one closes with 1008; same-origin and --allowed-origins are served', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { allowedOrigins: ['https://dash.example.com'] });
   const foreign = await connectWs(t, server.url, { headers: { origin: 'https://evil.example.com' } });
   assert.equal((await foreign.waitClosed()).code, 1008);
@@ -128,8 +129,11 @@ test('Origin: a foreign one closes with 1008; same-origin and --allowed-origins 
   await (await connectWs(t, server.url)).roundTrip();
 });
 
-test('heartbeat: a client that never answers pings is dropped, one that answers stays', { timeout: 60_000 }, async (t) => {
-  const server = await startTestServer(t, { heartbeatMs: 200 });
+test('heartbeat: a client that never answers pings is dropped, one that answers stays', { timeout: 300_000 }, async (t) => {
+  // The healthy client is dropped only if it leaves two pings in a row unanswered: with a
+  // second between pings, only a hang of this process could make it.
+  const heartbeatMs = 1000;
+  const server = await startTestServer(t, { heartbeatMs });
   const startedAt = Date.now();
   let pingsToSilent = 0;
   let pingsToHealthy = 0;
@@ -137,12 +141,12 @@ test('heartbeat: a client that never answers pings is dropped, one that answers 
   silent.ws.on('ping', () => pingsToSilent++);
   const healthy = await connectWs(t, server.url);
   healthy.ws.on('ping', () => pingsToHealthy++);
-  const closed = await silent.waitClosed(5000);
+  const closed = await silent.waitClosed();
   const afterMs = Date.now() - startedAt;
   t.diagnostic(`silent client dropped after ${afterMs} ms and ${pingsToSilent} pings`);
   assert.equal(closed.code, 1006, 'terminated, without a close frame');
   assert.ok(pingsToSilent >= 2, 'it was pinged twice first');
-  assert.ok(afterMs >= 400, 'not before two heartbeats went unanswered');
+  assert.ok(afterMs >= 2 * heartbeatMs, 'not before two heartbeats went unanswered');
   // The healthy client goes through the same heartbeats and is still served.
   await waitFor(() => pingsToHealthy >= 3, 'three heartbeats on the healthy client');
   assert.ok(healthy.isOpen);

@@ -2,12 +2,15 @@
 // modes and seqs of `subscribed`, and a job followed through many forced disconnects.
 
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { JobEvent } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
-import { startTestServer } from './helpers/server.js';
+import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob } from './helpers/synthetic-job.js';
-import { checkExactlyOnce, connectWs, Tracker, type Message, type WsClient } from './helpers/ws-client.js';
+import { checkExactlyOnce, connectWs, Tracker, waitFor, type Message, type WsClient } from './helpers/ws-client.js';
+import { HANG_MS } from './helpers/patience.js';
 
 /** Sends subscribe and returns every message up to and including `subscribed` (or an error). */
 async function subscribeAndCollect(client: WsClient, job: string, since?: number): Promise<Message[]> {
@@ -18,7 +21,7 @@ async function subscribeAndCollect(client: WsClient, job: string, since?: number
 
 const seqsOf = (messages: Message[]) => messages.filter((m): m is JobEvent => m.type === 'event').map((m) => m.seq);
 
-test('since: beyond the job gives a snapshot, older than the log a snapshot, covered a resume, equal to seq nothing', { timeout: 60_000 }, async (t) => {
+test('since: beyond the job gives a snapshot, older than the log a snapshot, covered a resume, equal to seq nothing', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { logSize: 5 });
   const id = await createSyntheticJob(server);
   for (let done = 1; done <= 9; done++) await appendProgress(server, id, done * 1000);
@@ -116,7 +119,7 @@ async function followWithCuts(t: TestContext, baseUrl: string, jobId: string, tr
       if (style === 'after-messages') {
         const k = 1 + pick(6);
         let seen = 0;
-        await client.next(() => ++seen >= k || view.isFinal, 10_000, `${k} messages`);
+        await client.next(() => ++seen >= k || view.isFinal, HANG_MS, `${k} messages`);
       } else {
         await new Promise((resolve) => setTimeout(resolve, pick(40)));
       }
@@ -131,22 +134,22 @@ async function followWithCuts(t: TestContext, baseUrl: string, jobId: string, tr
     const missed = pick(4);
     if (missed > 0 && !observed.isFinal) {
       const target = view.lastSeq + missed;
-      await observer.next(() => observed.lastSeq >= target || observed.isFinal, 10_000, `seq ${target}`);
+      await observer.next(() => observed.lastSeq >= target || observed.isFinal, HANG_MS, `seq ${target}`);
     }
   }
   return cuts;
 }
 
-test('forced disconnects at many cut points: resuming with since delivers every seq exactly once', { timeout: 60_000 }, async (t) => {
+test('forced disconnects at many cut points: resuming with since delivers every seq exactly once', { timeout: 900_000 }, async (t) => {
   const server = await startTestServer(t, { progressIntervalMs: 10 });
   const seed = Number(process.env.JOBCAST_CUT_SEED ?? 0x5eed);
   const random = mulberry32(seed);
   const pick = (n: number) => Math.floor(random() * n);
   const files = [120, 60, 150, 1, 100].map((k, i) => ({ name: `part-${i}.bin`, content: new Uint8Array(k * 1024) }));
   let total = 0;
-  // One job gives about 40 cuts; a machine slowed down enough to give fewer events runs another.
+  // One job gives about 40 cuts; a machine slowed down enough to give fewer runs more jobs
+  // until there are 24 (no cap: a machine that gave none at all would hang the test, and fail it).
   for (let jobs = 1; total < 24; jobs++) {
-    assert.ok(jobs <= 5, 'enough cut points within five jobs');
     const job = await createJob(server.url, files, { processor: 'delay', options: JSON.stringify({ msPerMiB: 6000 }) });
     // A subscriber that never drops: it shows how far the job is, and must see the same stream.
     const observer = await connectWs(t, server.url);
@@ -172,17 +175,19 @@ test('forced disconnects at many cut points: resuming with since delivers every 
     assert.equal(checkExactlyOnce(observed.eventSeqs, final.seq), null);
   }
   t.diagnostic(`cut points in all: ${total}`);
-  assert.ok(total >= 20);
 });
 
-test('closed with 1001 at shutdown: the client resumes with since on the next server and loses nothing', { timeout: 60_000 }, async (t) => {
-  const first = await startTestServer(t, { shutdownGraceMs: 50 });
+test('closed with 1001 at shutdown: the client resumes with since on the next server and loses nothing', { timeout: 300_000 }, async (t) => {
+  // The middle file holds (`gated`) until the test releases it after the shutdown: the
+  // shutdown always finds it running, however slow the machine.
+  const first = await startTestServer(t, { shutdownGraceMs: 50, processorDir: FIXTURE_PROCESSORS });
   const files = [20, 200, 20].map((k, i) => ({ name: `s${i}.bin`, content: new Uint8Array(k * 1024) }));
-  const job = await createJob(first.url, files, { processor: 'delay', options: JSON.stringify({ msPerMiB: 8000 }) });
+  const job = await createJob(first.url, files, { processor: 'gated', options: JSON.stringify({ hold: [1] }) });
   const client = await connectWs(t, first.url);
   await client.subscribe(job.id, 0);
   // Shut down while the long middle file runs: it is requeued and continues on the next server.
-  await client.next((m) => m.type === 'event' && m.name === 'file.started' && m.data.file === 1, 10_000, 'file 1 started');
+  // On the view: file.started may have come in the replay, before `subscribed`.
+  await waitFor(() => client.tracker.view(job.id).snapshot?.files[1]!.status === 'running', 'file 1 started');
   const closing = first.close();
   const closed = await client.waitClosed();
   await closing;
@@ -191,7 +196,8 @@ test('closed with 1001 at shutdown: the client resumes with since on the next se
   assert.equal(view.snapshot!.status, 'queued', 'the requeue reached the client before the close');
   const requeuedAt = view.lastSeq;
 
-  const second = await startTestServer(t, { spoolDir: first.config.spoolDir });
+  await writeFile(join(first.dir, 'release'), '');
+  const second = await startTestServer(t, { spoolDir: first.config.spoolDir, processorDir: FIXTURE_PROCESSORS });
   const again = await connectWs(t, second.url, { tracker: client.tracker });
   const subscribed = await again.subscribe(job.id, view.lastSeq);
   assert.equal(subscribed.type === 'subscribed' && subscribed.mode, 'resume');
@@ -205,9 +211,10 @@ test('closed with 1001 at shutdown: the client resumes with since on the next se
   t.diagnostic(`${view.eventSeqs.length} events over two servers, requeued at seq ${requeuedAt} of ${final.seq}`);
 });
 
-test('a resumed subscription to a queued job learns where it stands now (positions are not replayed)', { timeout: 60_000 }, async (t) => {
+test('a resumed subscription to a queued job learns where it stands now (positions are not replayed)', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { concurrency: 1 });
-  const long = { processor: 'delay', options: '{"minMs": 60000}' };
+  // An hour: they end only when the test cancels them.
+  const long = { processor: 'delay', options: '{"minMs": 3600000}' };
   const blocker = await createJob(server.url, [{ name: 'b', content: 'b' }], long);
   const ahead = await createJob(server.url, [{ name: 'a', content: 'a' }], long);
   const job = await createJob(server.url, [{ name: 'j', content: 'j' }], { processor: 'delay', options: '{"minMs": 20}' });
@@ -222,7 +229,7 @@ test('a resumed subscription to a queued job learns where it stands now (positio
   const dashboard = await connectWs(t, server.url);
   await dashboard.subscribe('*');
   await fetch(`${server.url}/jobs/${ahead.id}/cancel`, { method: 'POST' });
-  await dashboard.next((m) => m.type === 'position' && m.job === job.id && m.position === 1, 5000, 'the new position');
+  await dashboard.next((m) => m.type === 'position' && m.job === job.id && m.position === 1, HANG_MS, 'the new position');
   assert.equal((await getJob(server.url, job.id)).queuePosition, 1);
 
   const again = await connectWs(t, server.url, { tracker: first.tracker });

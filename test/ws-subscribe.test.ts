@@ -2,11 +2,14 @@
 // snapshot, the `*` dashboard, queue positions, and the token rules for `*`.
 
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Snapshot } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
-import { startTestServer } from './helpers/server.js';
-import { connectWs, jobOf, type JobView, type Message } from './helpers/ws-client.js';
+import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
+import { connectWs, jobOf, waitFor, type JobView, type Message } from './helpers/ws-client.js';
+import { HANG_MS } from './helpers/patience.js';
 
 const KiB = 1024;
 
@@ -16,9 +19,9 @@ function multiFileJob(baseUrl: string, label = 'multi'): Promise<Snapshot> {
   return createJob(baseUrl, files, { processor: 'delay', label, options: JSON.stringify({ msPerMiB: 3000, minMs: 30 }) });
 }
 
-/** A job that runs until it is cancelled: it holds the only slot when concurrency is 1. */
+/** A job that runs until it is cancelled (an hour): it holds the only slot when concurrency is 1. */
 function blockerJob(baseUrl: string): Promise<Snapshot> {
-  return createJob(baseUrl, [{ name: 'block', content: 'x' }], { processor: 'delay', label: 'blocker', options: '{"minMs": 60000}' });
+  return createJob(baseUrl, [{ name: 'block', content: 'x' }], { processor: 'delay', label: 'blocker', options: '{"minMs": 3600000}' });
 }
 
 async function cancel(baseUrl: string, id: string): Promise<void> {
@@ -34,7 +37,7 @@ function assertContiguous(view: JobView, from: number): void {
   assert.deepEqual(view.eventSeqs, Array.from({ length: view.eventSeqs.length }, (_, i) => from + i));
 }
 
-test('subscribing to a queued job before it starts: the live view folds to exactly the final snapshot', { timeout: 60_000 }, async (t) => {
+test('subscribing to a queued job before it starts: the live view folds to exactly the final snapshot', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { concurrency: 1 });
   const blocker = await blockerJob(server.url);
   const job = await multiFileJob(server.url);
@@ -62,13 +65,16 @@ test('subscribing to a queued job before it starts: the live view folds to exact
   t.diagnostic(`events delivered: ${view.eventSeqs.length} (final seq ${final.seq})`);
 });
 
-test('subscribing mid-job: snapshot of the running job, then live events, equal to the final snapshot', { timeout: 60_000 }, async (t) => {
-  const server = await startTestServer(t);
-  const job = await multiFileJob(server.url);
+test('subscribing mid-job: snapshot of the running job, then live events, equal to the final snapshot', { timeout: 300_000 }, async (t) => {
+  // File 1 holds (`gated`) until the test releases it: the late client joins mid-job however slow the machine.
+  const server = await startTestServer(t, { processorDir: FIXTURE_PROCESSORS });
+  const files = [40, 64, 1, 90].map((k, i) => ({ name: `f${i}.bin`, content: new Uint8Array(k * KiB) }));
+  const job = await createJob(server.url, files, { processor: 'gated', options: JSON.stringify({ hold: [1] }) });
   const early = await connectWs(t, server.url);
   assert.equal((await early.subscribe(job.id, 0)).type, 'subscribed');
-  // Wait for the first file to end, so the late client joins in the middle.
-  await early.next((m) => m.type === 'event' && m.name === 'file.completed', 10_000, 'file.completed');
+  // Wait for the first file to end, so the late client joins in the middle. (On the view:
+  // the event may have come in the replay, before `subscribed`.)
+  await waitFor(() => early.tracker.view(job.id).snapshot?.files[0]!.status === 'done', 'file 0 to complete');
 
   const late = await connectWs(t, server.url);
   late.send({ op: 'subscribe', job: job.id });
@@ -78,6 +84,7 @@ test('subscribing mid-job: snapshot of the running job, then live events, equal 
   const subscribed = await late.nextOf('subscribed', job.id);
   assert.equal(subscribed.mode, 'snapshot');
   assert.equal(subscribed.seq, late.lastSeqAt(subscribed), "subscribed carries the last seq delivered");
+  await writeFile(join(server.dir, 'release'), '');
 
   const [lateView, earlyView] = [await late.untilFinal(job.id), await early.untilFinal(job.id)];
   const final = await getJob(server.url, job.id);
@@ -88,7 +95,7 @@ test('subscribing mid-job: snapshot of the running job, then live events, equal 
   t.diagnostic(`late client: snapshot at seq ${first.seq}, then ${lateView.eventSeqs.length} events to seq ${final.seq}`);
 });
 
-test('"*": snapshots of active and recent jobs, subscribed without seq, then every event of new jobs and positions', { timeout: 60_000 }, async (t) => {
+test('"*": snapshots of active and recent jobs, subscribed without seq, then every event of new jobs and positions', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { concurrency: 1 });
   const finished = await createJob(server.url, [{ name: 'done.txt', content: 'done' }]);
   const pre = await connectWs(t, server.url);
@@ -119,13 +126,13 @@ test('"*": snapshots of active and recent jobs, subscribed without seq, then eve
 
   // A new job: its job.queued and all its events reach the dashboard.
   const fresh = await createJob(server.url, [{ name: 'new.txt', content: 'new' }], { ...short, label: 'new' });
-  const queuedEvent = await dash.next((m) => m.type === 'event' && m.job === fresh.id, 5000, 'job.queued of the new job');
+  const queuedEvent = await dash.next((m) => m.type === 'event' && m.job === fresh.id, HANG_MS, 'job.queued of the new job');
   assert.equal(queuedEvent.type === 'event' && queuedEvent.name, 'job.queued');
   assert.equal(queuedEvent.type === 'event' && queuedEvent.seq, 1);
 
   // The queue moves: q1 starts, then q2, then q3; the waiting ones are told their new positions.
   await cancel(server.url, blocker.id);
-  for (const job of [...queued, fresh]) await dash.untilFinal(job.id, 20_000);
+  for (const job of [...queued, fresh]) await dash.untilFinal(job.id);
   for (const job of [blocker, ...queued, fresh]) {
     const final = await getJob(server.url, job.id);
     const view = dash.tracker.view(job.id);
@@ -147,7 +154,7 @@ test('"*": snapshots of active and recent jobs, subscribed without seq, then eve
   assert.deepEqual(foreign, [], 'a subscriber by name hears only its job');
 });
 
-test('unsubscribing "*" stops the stream of every job', { timeout: 60_000 }, async (t) => {
+test('unsubscribing "*" stops the stream of every job', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t);
   const dash = await connectWs(t, server.url);
   assert.equal((await dash.subscribe('*')).type, 'subscribed');
@@ -161,7 +168,7 @@ test('unsubscribing "*" stops the stream of every job', { timeout: 60_000 }, asy
   assert.deepEqual(dash.received.filter((m) => jobOf(m) === job.id), []);
 });
 
-test('token rules for "*": refused without the token, served with ?token=, a wrong token closes with 1008', { timeout: 60_000 }, async (t) => {
+test('token rules for "*": refused without the token, served with ?token=, a wrong token closes with 1008', { timeout: 300_000 }, async (t) => {
   const server = await startTestServer(t, { token: 'sekrit' });
   const anonymous = await connectWs(t, server.url);
   const refused = await anonymous.subscribe('*');

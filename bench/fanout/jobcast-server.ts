@@ -2,25 +2,30 @@
 // one synthetic job. Events go in the way the job runner puts them: service.log.append,
 // through the store and the bus. The job is never enqueued, so the runner never touches it.
 //
-// Usage (from bench/fanout.js): node --expose-gc jobcast-server.js sqlite|memory
+// When the server does not start for a reason of its settings (--engine uws where the
+// engine is not there), the child says so in its ready message instead of failing.
+//
+// Usage (from bench/fanout.js): node --expose-gc jobcast-server.js ws|uws sqlite|memory
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../../server/app.js';
-import { DEFAULTS, type Config } from '../../server/config.js';
+import { ConfigError, DEFAULTS, type Config } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { serveParent } from '../lib/ipc.js';
 import { BENCH_FILE, FIRST_PROGRESS_SEQ, JOB_ID, progressData, serverHandlers, type ServerReady } from './shared.js';
 
 async function main(): Promise<void> {
-  const storeKind = process.argv[2] === 'memory' ? 'memory' : 'sqlite';
+  const engine = process.argv[2] === 'uws' ? 'uws' : 'ws';
+  const storeKind = process.argv[3] === 'memory' ? 'memory' : 'sqlite';
   const dir = mkdtempSync(join(tmpdir(), 'jobcast-bench-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const config: Config = Object.freeze({
     ...DEFAULTS,
     host: '127.0.0.1',
     port: 0,
+    engine,
     store: storeKind === 'memory' ? 'memory' : `sqlite:${join(dir, 'jobcast.db')}`,
     spoolDir: join(dir, 'spool'),
     // The benchmark job never reaches the pool; one thread keeps the baseline small.
@@ -32,7 +37,13 @@ async function main(): Promise<void> {
     maxConnectionsPerIp: 1_000_000,
     logLevel: 'silent',
   } as Config);
-  const server = await startServer(config, { logger: createLogger('silent') });
+  let server;
+  try {
+    server = await startServer(config, { logger: createLogger('silent') });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return serveParent({}, { port: 0, job: JOB_ID, nextSeq: FIRST_PROGRESS_SEQ, unavailable: err.message } satisfies ServerReady);
+  }
   const { log } = server;
 
   await log.create(JOB_ID, {
@@ -47,7 +58,7 @@ async function main(): Promise<void> {
     const snapshot = await log.append(JOB_ID, { name: 'file.progress', data: progressData(seq) });
     if (snapshot.seq !== seq) throw new Error(`appended seq ${snapshot.seq}, expected ${seq}`);
   };
-  const ready: ServerReady = { port: server.port, job: JOB_ID, nextSeq: FIRST_PROGRESS_SEQ, label: `jobcast ${storeKind}` };
+  const ready: ServerReady = { port: server.port, job: JOB_ID, nextSeq: FIRST_PROGRESS_SEQ };
   serveParent(serverHandlers(emit, () => server.hub.size, FIRST_PROGRESS_SEQ), ready);
 }
 

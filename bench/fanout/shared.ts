@@ -1,8 +1,9 @@
-// What both fan-out servers (jobcast and the bare `ws` baseline) have in common: the
-// job they stream, the event payloads (so both put identical bytes on the wire), the
-// producer's pacing, and how memory and CPU are read. Runs inside the server children.
+// What every fan-out server (jobcast on either engine, the bare `ws` and uWS baselines)
+// has in common: the job they stream, the event payloads (so all put identical bytes on
+// the wire), the producer's pacing, and how memory is read. Runs inside the server children.
 
-import { performance } from 'node:perf_hooks';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { Handlers } from '../lib/ipc.js';
 
 /** The one job every client watches; 21 characters like a nanoid. */
@@ -34,14 +35,16 @@ export interface ServerReady {
   job: string;
   /** The seq the next event will get. */
   nextSeq: number;
-  /** What the server runs on: `bare ws`, `jobcast sqlite:...`, `jobcast memory`. */
-  label: string;
+  /** Set when this server cannot run here (jobcast's `--engine uws` before it exists, say): why. */
+  unavailable?: string;
 }
 
 export interface ProduceArgs {
   count: number;
   /** Time between two events; 0 emits back to back, yielding to I/O (setImmediate) between events. */
   intervalMs: number;
+  /** Back to back only: events emitted in one turn of the event loop before yielding. Default 1. */
+  perTick?: number;
 }
 
 export interface ProduceResult {
@@ -59,46 +62,47 @@ export interface MemoryFigures {
   connections: number;
 }
 
-export interface UsageFigures {
-  cpuUserMs: number;
-  cpuSystemMs: number;
-  /** Event-loop utilisation (0..1) since `mark`. */
-  elu: number;
-  wallMs: number;
-}
-
 /** Sends the event with `seq` to every subscriber. */
 export type EmitOne = (seq: number) => Promise<void> | void;
 
 /**
- * The commands every server child answers: `mem`, `mark`, `usage`, `produce`.
- * `emit` sends one event to every subscriber; `connections` counts open sockets.
+ * The commands every server child answers: `mem`, `produce`, `profile-start`,
+ * `profile-stop`. `emit` sends one event to every subscriber; `connections` counts open
+ * sockets. (CPU is read from outside, /proc.)
  */
 export function serverHandlers(emit: EmitOne, connections: () => number, startSeq: number): Handlers {
   let nextSeq = startSeq;
-  let mark = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), at: performance.now() };
+  let profiler: Session | null = null;
   return {
     mem: (): MemoryFigures => {
       forceGc();
       const m = process.memoryUsage();
       return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections: connections() };
     },
-    mark: () => {
-      mark = { cpu: process.cpuUsage(), elu: performance.eventLoopUtilization(), at: performance.now() };
-      return null;
-    },
-    usage: (): UsageFigures => {
-      const cpu = process.cpuUsage(mark.cpu);
-      const elu = performance.eventLoopUtilization(mark.elu);
-      return { cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, elu: elu.utilization, wallMs: performance.now() - mark.at };
-    },
-    produce: async ({ count, intervalMs }: ProduceArgs): Promise<ProduceResult> => {
+    produce: async ({ count, intervalMs, perTick = 1 }: ProduceArgs): Promise<ProduceResult> => {
       const firstSendAt = Date.now();
       for (let i = 0; i < count; i++) {
         await emit(nextSeq++);
-        await pace(firstSendAt, i + 1, intervalMs);
+        if (intervalMs > 0 || (i + 1) % perTick === 0 || i + 1 === count) await pace(firstSendAt, i + 1, intervalMs);
       }
       return { firstSendAt, lastSendAt: Date.now(), nextSeq };
+    },
+    // A CPU profile of one phase only (the V8 profiler through the inspector), rather than of
+    // the whole process with its connection handshakes.
+    'profile-start': async (): Promise<null> => {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      return null;
+    },
+    'profile-stop': async ({ path }: { path: string }): Promise<null> => {
+      if (profiler === null) throw new Error('no profile was started');
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(path, JSON.stringify(profile));
+      profiler.disconnect();
+      profiler = null;
+      return null;
     },
   };
 }

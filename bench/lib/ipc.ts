@@ -56,6 +56,11 @@ export class ChildHandle<Ready = unknown> {
     this.ready.catch(() => {});
   }
 
+  /** The child's process id (for /proc/PID/stat). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** Forks `modulePath` (a compiled .js file) with `args`; its stdout and stderr are inherited. */
   static fork<Ready>(name: string, modulePath: string, args: string[], options: ForkOptions = {}): ChildHandle<Ready> {
     const child = fork(modulePath, args, { execArgv: options.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -17,6 +17,7 @@ import type { TokenCheck } from './auth.js';
 import type { Spool } from '../spool/spool.js';
 import type { ReadinessProbe } from './readiness.js';
 import { receiveUpload } from './upload.js';
+import { wellFormed } from './filename.js';
 
 export interface JobRoutesOptions {
   intake: Intake;
@@ -32,6 +33,8 @@ export interface JobRoutesOptions {
   limits: { maxFileSize: number; maxFiles: number; maxUploadSize: number };
   /** Longest silence of an upload's body before it is cut off (`--upload-idle-timeout`, default 30 s). */
   idleTimeoutMs: number;
+  /** Least rate of an upload's body over each idle-timeout window (`--upload-min-rate`, default 512 bytes/s; 0 off). */
+  minBytesPerSecond: number;
   /** Uploads received at once (`--max-concurrent-uploads`, default 64); past it 503 `too_many_uploads`. */
   maxConcurrentUploads: number;
 }
@@ -49,7 +52,11 @@ const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function jobRoutes(opts: JobRoutesOptions): Route[] {
   const uploads: UploadCount = { active: 0 };
   return [
-    { pattern: /^\/jobs$/, methods: { POST: (ctx) => upload(opts, uploads, ctx), GET: (ctx) => list(opts, ctx) } },
+    {
+      pattern: /^\/jobs$/,
+      methods: { POST: (ctx) => upload(opts, uploads, ctx), GET: (ctx) => list(opts, ctx) },
+      bodyMethods: ['POST'],
+    },
     {
       pattern: /^\/jobs\/(?<id>[^/]+)$/,
       methods: {
@@ -109,6 +116,7 @@ async function upload(opts: JobRoutesOptions, uploads: UploadCount, ctx: Request
         jobId: id,
         limits: opts.limits,
         idleTimeoutMs: opts.idleTimeoutMs,
+        minBytesPerSecond: opts.minBytesPerSecond,
         isProcessor: opts.isProcessor,
       });
     } finally {
@@ -199,7 +207,8 @@ async function output(opts: JobRoutesOptions, ctx: RequestContext): Promise<void
   ctx.res.writeHead(200, {
     'content-type': snapshot.processor === 'gzip' ? 'application/gzip' : 'application/octet-stream',
     'content-length': size,
-    'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+    // wellFormed: a name stored before lone surrogates were cleaned would make encodeURIComponent throw.
+    'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(wellFormed(name))}`,
   });
   if (ctx.req.method === 'HEAD') return void ctx.res.end();
   await pipeline(createReadStream(path), ctx.res).catch(() => ctx.res.destroy());

@@ -29,15 +29,25 @@ function writeJsonHead(res: ServerResponse, status: number, body: unknown, heade
  * error instead of its error code. The answer carries Content-Length, so the client has
  * all of it long before the close.
  */
-const LINGER_MAX_BYTES = 8 * 1024 * 1024;
-const LINGER_MAX_MS = 2000;
+export interface LingerLimits {
+  /** Body bytes read and discarded after the answer before closing (default 8 MiB). */
+  maxBytes: number;
+  /** Longest linger in ms (default 2000). */
+  maxMs: number;
+}
+
+/**
+ * 8 MiB or 2 s: enough for a client that goes on writing at any usual rate to read its
+ * answer, little enough that a refused client cannot hold the socket.
+ */
+export const DEFAULT_LINGER: LingerLimits = Object.freeze({ maxBytes: 8 * 1024 * 1024, maxMs: 2000 });
 
 /**
  * Sends `{"error": {code, message}}`. When the request body has not been read to its end
  * (an upload refused part-way), the connection lingers within the bounds above, then
  * closes: it cannot carry another request.
  */
-export function sendError(req: IncomingMessage, res: ServerResponse, error: JobcastError): void {
+export function sendError(req: IncomingMessage, res: ServerResponse, error: JobcastError, linger: LingerLimits = DEFAULT_LINGER): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -46,11 +56,11 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: Jobc
   if (req.complete) return sendJson(res, error.status, error.toJSON(), headers);
   headers.connection = 'close';
   res.write(writeJsonHead(res, error.status, error.toJSON(), headers));
-  void drainBody(req).then(() => res.end());
+  void drainBody(req, linger).then(() => res.end());
 }
 
 /** Reads and discards the rest of `req`; resolves at its end, when it breaks off, or at the bounds. */
-function drainBody(req: IncomingMessage): Promise<void> {
+function drainBody(req: IncomingMessage, linger: LingerLimits): Promise<void> {
   return new Promise((resolve) => {
     let drained = 0;
     const finish = (): void => {
@@ -62,9 +72,9 @@ function drainBody(req: IncomingMessage): Promise<void> {
     };
     const count = (chunk: Buffer): void => {
       drained += chunk.length;
-      if (drained > LINGER_MAX_BYTES) finish();
+      if (drained > linger.maxBytes) finish();
     };
-    const timer = setTimeout(finish, LINGER_MAX_MS);
+    const timer = setTimeout(finish, linger.maxMs);
     req.on('data', count);
     req.once('end', finish);
     req.once('close', finish);

@@ -4,14 +4,12 @@
 
 import { JobcastError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
-import type { JobReader } from '../jobs/reader.js';
 import { isFinalStatus } from '../protocol/types.js';
 import type { Connection } from '../transport/connection.js';
 import type { RequestContext, Route } from './router.js';
 
 export interface SseRouteOptions {
   hub: Hub;
-  reader: JobReader;
   /** Comment lines keep proxies from timing the stream out (--heartbeat). */
   heartbeatMs: number;
 }
@@ -23,31 +21,62 @@ const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const CLOSE_TIMEOUT_MS = 2000;
 
 export function sseRoutes(opts: SseRouteOptions): Route[] {
-  return [{ pattern: /^\/jobs\/(?<id>[^/]+)\/events$/, methods: { GET: (ctx) => stream(opts, ctx) } }];
+  return [
+    {
+      pattern: /^\/jobs\/(?<id>[^/]+)\/events$/,
+      // HEAD answers the head a GET would get, and ends: a stream that never ends would
+      // hold every request pipelined behind it.
+      methods: {
+        GET: (ctx) => stream(opts, ctx),
+        HEAD: async (ctx) => {
+          if ((await writeHead(opts, ctx)) !== null) ctx.res.end();
+        },
+      },
+    },
+  ];
 }
 
-async function stream(opts: SseRouteOptions, { req, res, url, params }: RequestContext): Promise<void> {
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+} as const;
+
+/**
+ * Checks the request and writes the status line: 204 (and ends) when the client already
+ * has the final event, else 200 with the stream's headers. Resolves with where the stream
+ * starts, or null after a 204; rejects job_not_found and invalid_query.
+ */
+async function writeHead(opts: SseRouteOptions, { req, res, url, params }: RequestContext): Promise<{ since: number | undefined } | null> {
   const id = params.id!;
   if (!JOB_ID.test(id)) throw new JobcastError('job_not_found');
   const since = parseSince(req.headers['last-event-id'], url.searchParams.get('since'));
-  const snapshot = await opts.reader.get(id);
-  if (isFinalStatus(snapshot.status) && since !== undefined && since >= snapshot.seq) {
-    // The client has the final event: 204 tells an EventSource to stop reconnecting.
+  // Through the hub: a finished job's snapshot comes from its cache, without a store read.
+  const { snapshot } = await opts.hub.readSnapshot(id);
+  if (isFinalStatus(snapshot.status) && since === snapshot.seq) {
+    // The client has the final event: 204 tells an EventSource to stop reconnecting. An id
+    // past the final seq is not "everything": the client's idea of the job is wrong (a store
+    // restored from an older copy), so it gets the snapshot like any uncovered id (SPEC 3.4).
     res.writeHead(204).end();
-    return;
+    return null;
   }
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
+  res.writeHead(200, STREAM_HEADERS);
+  return { since };
+}
+
+async function stream(opts: SseRouteOptions, ctx: RequestContext): Promise<void> {
+  const head = await writeHead(opts, ctx);
+  if (head === null) return;
+  const { res, params } = ctx;
+  const id = params.id!;
   res.write('retry: 1000\n\n');
   // A write after end() makes the response emit 'error', which nobody handles: the process
   // dies. 'close' (which used to stop the heartbeat) comes only once the client has read the
   // end, which a stalled client never does; so the heartbeat stops with the stream itself.
+  // A stream with bytes still waiting is not idle: no comment is added to a buffer the client is not reading.
   const heartbeat = setInterval(() => {
-    if (!res.writableEnded) res.write(': ping\n\n');
+    if (!res.writableEnded && res.writableLength === 0) res.write(': ping\n\n');
   }, opts.heartbeatMs);
   heartbeat.unref();
   const end = (): void => {
@@ -62,6 +91,9 @@ async function stream(opts: SseRouteOptions, { req, res, url, params }: RequestC
       if (frame.isFinal) end();
     },
     bufferedAmount: () => res.writableLength,
+    // The client sends nothing on an SSE stream: there is nothing to stop reading.
+    pauseReading() {},
+    resumeReading() {},
     close: () => {
       end();
       // Closed as too slow (or at shutdown): a reader that does not take the end of the stream
@@ -75,7 +107,7 @@ async function stream(opts: SseRouteOptions, { req, res, url, params }: RequestC
     clearInterval(heartbeat);
     handlers.onClose();
   });
-  handlers.subscribe(id, since);
+  handlers.subscribe(id, head.since);
 }
 
 /** `Last-Event-ID` wins over `?since=`; both must be whole numbers. */

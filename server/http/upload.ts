@@ -6,8 +6,10 @@
 // A body that stops arriving is cut off after `idleTimeoutMs` of silence (slowloris):
 // the server's requestTimeout is off so that large uploads may take hours, so without
 // this a client sending a byte now and then would hold a socket, a parser and open
-// spool files for ever. Only the client's silence counts: while the disk holds the
-// parser back, the request is paused and the clock stopped.
+// spool files for ever. A body that arrives, but slower than `minBytesPerSecond` over a
+// window of that length, is cut off too (upload-pace.ts): a byte now and then would
+// otherwise keep its upload slot. Only the client's time counts: while the disk holds
+// the parser back, the request is paused and both clocks stopped.
 //
 // Whatever goes wrong, no file stays behind: every write stream is closed and the job's
 // spool folder removed before the promise rejects. The request itself is left alone
@@ -21,8 +23,10 @@ import busboy from 'busboy';
 import { JobcastError } from '../errors.js';
 import type { FileDescriptor } from '../protocol/types.js';
 import { cleanFilename } from './filename.js';
+import { installPartHeaderFilter } from './part-header-filter.js';
 import type { Spool } from '../spool/spool.js';
 import { applyField, MAX_LABEL_CHARS, UPLOAD_FIELDS, type UploadFields } from './upload-fields.js';
+import { UploadPace } from './upload-pace.js';
 
 export { MAX_LABEL_CHARS };
 
@@ -37,6 +41,9 @@ export const MAX_FIELDS = 100;
  * mobile link to recover, short enough that idle sockets cannot pile up.
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** Least body rate in bytes per second when UploadOptions does not say: 512, the default of `--upload-min-rate`. */
+export const DEFAULT_MIN_BYTES_PER_SECOND = 512;
 
 
 /** What receiveUpload needs. */
@@ -57,6 +64,11 @@ export interface UploadOptions {
   isProcessor(name: string): boolean;
   /** Longest wait for the next body bytes, in ms (`--upload-idle-timeout`); default DEFAULT_IDLE_TIMEOUT_MS. */
   idleTimeoutMs?: number;
+  /**
+   * Least body rate over each idle-timeout window of the client's time (`--upload-min-rate`,
+   * see upload-pace.ts); 0 turns it off. Default DEFAULT_MIN_BYTES_PER_SECOND.
+   */
+  minBytesPerSecond?: number;
 }
 
 /** A fully received upload: every file is written, closed and counted. */
@@ -115,13 +127,21 @@ class UploadReceiver {
   private delimiterSearch: { matches?: unknown } | null = null;
   /** Runs while the upload waits for the client's next bytes. */
   private idleTimer: NodeJS.Timeout | null = null;
+  /** The least pace the body must keep; its clock runs when the idle clock does. */
+  private readonly pace: UploadPace;
 
   constructor(
     private readonly req: IncomingMessage,
     private readonly options: UploadOptions,
     private readonly resolve: (upload: ReceivedUpload) => void,
     private readonly reject: (error: JobcastError) => void,
-  ) {}
+  ) {
+    this.pace = new UploadPace({
+      windowMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      minBytesPerSecond: options.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND,
+      onTooSlow: (error) => this.fail(error),
+    });
+  }
 
   start(): void {
     const { req, options } = this;
@@ -143,7 +163,7 @@ class UploadReceiver {
     try {
       this.parser = this.createParser(); // throws for a missing boundary
     } catch (error) {
-      return this.fail(unparsable(error));
+      return this.fail(error instanceof JobcastError ? error : unparsable(error));
     }
     // Listen for an abort while the folder is being made; the body waits in the paused request.
     req.on('close', this.reqOnClose);
@@ -181,6 +201,12 @@ class UploadReceiver {
         parts: maxFiles + MAX_FIELDS + 1,
       },
     });
+    try {
+      // Part headers may hold the control characters browsers send in file names.
+      installPartHeaderFilter(parser);
+    } catch (error) {
+      throw new JobcastError('internal_error', messageOf(error));
+    }
     // Kept now: busboy swaps the search out once it reaches the closing delimiter.
     this.delimiterSearch = (parser as unknown as { _bparser?: { matches?: unknown } })._bparser ?? null;
     parser.on('file', this.parserOnFile);
@@ -210,6 +236,7 @@ class UploadReceiver {
     if (this.isSettled) return;
     // Counted here because a chunked body has no Content-Length to check up front.
     this.bodyBytes += chunk.length;
+    this.pace.add(chunk.length);
     if (this.bodyBytes > this.options.limits.maxUploadSize) {
       return this.fail(tooLargeBody(this.options.limits.maxUploadSize));
     }
@@ -233,8 +260,9 @@ class UploadReceiver {
     this.fail(new JobcastError('malformed_multipart', `no body bytes arrived for ${ms} ms; the upload is cut off`));
   };
 
-  /** Starts (or restarts) the idle clock. */
+  /** Starts (or restarts) the idle clock and the pace's clock. */
   private watchIdle(): void {
+    this.pace.start();
     if (this.idleTimer === null) {
       this.idleTimer = setTimeout(this.reqOnIdle, this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
       this.idleTimer.unref();
@@ -244,6 +272,7 @@ class UploadReceiver {
   }
 
   private unwatchIdle(): void {
+    this.pace.stop();
     if (this.idleTimer === null) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = null;

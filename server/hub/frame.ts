@@ -18,6 +18,8 @@ export class Frame {
   readonly isFinal: boolean;
   #buffer: Buffer | null = null;
   #sse: string | null = null;
+  #wire: unknown = null;
+  #wireOf: ((frame: Frame) => unknown) | null = null;
 
   private constructor(message: ServerMessage, job: string | null, seq: number | null, name: string, isFinal: boolean) {
     this.text = JSON.stringify(message);
@@ -54,5 +56,18 @@ export class Frame {
   /** The SSE message (SPEC 3.4), made once on first use. */
   get sse(): string {
     return (this.#sse ??= `${this.seq === null ? '' : `id: ${this.seq}\n`}event: ${this.name}\ndata: ${this.text}\n\n`);
+  }
+
+  /**
+   * What an engine puts on the wire for this message (the ws engine: the whole WebSocket
+   * frame), made by `encode` on first use and then shared by every connection it goes to.
+   * One slot: a process serves its WebSocket connections with one engine.
+   */
+  wire<T>(encode: (frame: Frame) => T): T {
+    if (this.#wireOf !== encode) {
+      this.#wire = encode(this);
+      this.#wireOf = encode;
+    }
+    return this.#wire as T;
   }
 }

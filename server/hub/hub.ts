@@ -1,5 +1,7 @@
-// The fan-out hub: who watches which job, and one serialisation per event for all of
-// them. Engine-neutral: transports hand it Connections and forward what they hear.
+// The fan-out hub: who watches which job, one serialisation per event for all of them
+// (and per snapshot, through a cache shared by every connection), and the check of every
+// connection against the slow-reader limits. Engine-neutral: transports hand it
+// Connections and forward what they hear.
 
 import { CLOSE_CODES } from '../errors.js';
 import type { Feed } from '../feed/feed.js';
@@ -8,6 +10,7 @@ import type { JobEvent, PositionMessage, Snapshot } from '../protocol/types.js';
 import type { Connection } from '../transport/connection.js';
 import { Frame } from './frame.js';
 import { Session, type SessionHandlers, type SessionHost } from './session.js';
+import { SnapshotCache, type SnapshotRead } from './snapshot-cache.js';
 
 export type { SessionHandlers } from './session.js';
 
@@ -26,17 +29,33 @@ export interface HubOptions {
   getSnapshot(job: string): Promise<Snapshot>;
   /** Events after `since` when the log covers them, else null. */
   eventsSince(job: string, since: number): Promise<JobEvent[] | null>;
-  /** Queued and running jobs, then up to 100 recently finished ones. */
-  dashboardSnapshots(): Promise<Snapshot[]>;
+  /** Ids of the queued and running jobs, then of up to 100 recently finished ones. */
+  dashboardIds(): Promise<string[]>;
   withPosition(snapshot: Snapshot): Snapshot;
   /** --max-subscriptions per connection. */
   maxSubscriptions: number;
-  /** Past this many buffered bytes a connection stops getting events (default 1 MiB). */
+  /** --max-messages-per-second per connection (default 100). */
+  maxMessagesPerSecond?: number;
+  /**
+   * Past this many buffered bytes a connection stops getting events, its messages wait and
+   * it is no longer read, and its catch-up reads wait (default 1 MiB).
+   */
   softLimitBytes?: number;
   /** Past this many it is closed with 1013 (default 8 MiB). */
   hardLimitBytes?: number;
   /** Behind for longer than this, it is closed with 1013 (default 30 s). */
   maxBehindMs?: number;
+  /** What the serialised snapshots shared by all connections may cost (default 32 MiB). */
+  snapshotCacheBytes?: number;
+}
+
+export interface HubStats {
+  connections: number;
+  behind: number;
+  paused: number;
+  maxBufferedBytes: number;
+  cachedSnapshots: number;
+  cachedSnapshotBytes: number;
 }
 
 /** For a connection refused at shutdown: it hears nothing. */
@@ -55,14 +74,20 @@ class Watchers extends Set<Session> {
 const DEFAULT_SOFT_LIMIT = 1024 * 1024;
 const DEFAULT_HARD_LIMIT = 8 * 1024 * 1024;
 const DEFAULT_MAX_BEHIND_MS = 30_000;
-/** How often connections that are behind are checked against the hard limits. */
+const DEFAULT_MAX_MESSAGES_PER_SECOND = 100;
+const DEFAULT_SNAPSHOT_CACHE_BYTES = 32 * 1024 * 1024;
+/** How often every connection is checked against the limits (what a session writes is checked as it writes). */
 const SLOW_CHECK_MS = 500;
 
 export class Hub implements SessionHost {
   readonly maxSubscriptions: number;
+  readonly messageRate: { readonly perSecond: number; readonly burst: number };
   readonly softLimitBytes: number;
-  private readonly hardLimitBytes: number;
+  readonly hardLimitBytes: number;
   private readonly maxBehindMs: number;
+  private readonly snapshots: SnapshotCache;
+  /** Counts deletions, so that a read that was under way when its job was deleted is not cached. */
+  private deletions = 0;
   private readonly byJob = new Map<string, Watchers>();
   private readonly dashboards = new Set<Session>();
   private readonly sessions = new Set<Session>();
@@ -72,11 +97,16 @@ export class Hub implements SessionHost {
 
   constructor(private readonly opts: HubOptions) {
     this.maxSubscriptions = opts.maxSubscriptions;
+    const perSecond = opts.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND;
+    // A client re-subscribing every watch after a reconnect sends up to --max-subscriptions at once.
+    this.messageRate = Object.freeze({ perSecond, burst: opts.maxSubscriptions + perSecond });
     this.softLimitBytes = opts.softLimitBytes ?? DEFAULT_SOFT_LIMIT;
     this.hardLimitBytes = opts.hardLimitBytes ?? DEFAULT_HARD_LIMIT;
     this.maxBehindMs = opts.maxBehindMs ?? DEFAULT_MAX_BEHIND_MS;
+    this.snapshots = new SnapshotCache(opts.snapshotCacheBytes ?? DEFAULT_SNAPSHOT_CACHE_BYTES);
     opts.feed.on('event', this.feedOnEvent);
     opts.feed.on('resync', this.feedOnResync);
+    opts.feed.on('deleted', this.feedOnDeleted);
     opts.positions.on('position', this.positionsOnPosition);
     this.timer = setInterval(() => this.closeTooSlow(), SLOW_CHECK_MS);
     this.timer.unref();
@@ -87,11 +117,27 @@ export class Hub implements SessionHost {
     return this.sessions.size;
   }
 
-  /** Slow-reader state, for metrics and tests: connections behind, and the most bytes any connection has buffered. */
-  stats(): { connections: number; behind: number; maxBufferedBytes: number } {
+  /**
+   * Slow-reader state, for metrics and tests: connections over the soft limit (behind),
+   * connections not being read (paused), the most bytes any connection has buffered, and
+   * what the shared snapshot cache holds.
+   */
+  stats(): HubStats {
     let maxBufferedBytes = 0;
-    for (const session of this.sessions) maxBufferedBytes = Math.max(maxBufferedBytes, session.connection.bufferedAmount());
-    return { connections: this.sessions.size, behind: this.behind.size, maxBufferedBytes };
+    let paused = 0;
+    for (const session of this.sessions) {
+      maxBufferedBytes = Math.max(maxBufferedBytes, session.connection.bufferedAmount());
+      if (session.isReadingPaused) paused++;
+    }
+    const cache = this.snapshots.size;
+    return {
+      connections: this.sessions.size,
+      behind: this.behind.size,
+      paused,
+      maxBufferedBytes,
+      cachedSnapshots: cache.entries,
+      cachedSnapshotBytes: cache.bytes,
+    };
   }
 
   /**
@@ -115,6 +161,7 @@ export class Hub implements SessionHost {
     clearInterval(this.timer);
     this.opts.feed.off('event', this.feedOnEvent);
     this.opts.feed.off('resync', this.feedOnResync);
+    this.opts.feed.off('deleted', this.feedOnDeleted);
     this.opts.positions.off('position', this.positionsOnPosition);
     for (const session of this.sessions) session.connection.close(CLOSE_CODES.shutdown, 'the server is shutting down');
   }
@@ -141,30 +188,54 @@ export class Hub implements SessionHost {
     for (const session of this.dashboards) if (watchers === undefined || !watchers.has(session)) session.deliverPosition(frame);
   };
 
+  private readonly feedOnDeleted = (job: string): void => {
+    this.deletions++;
+    this.snapshots.delete(job);
+  };
+
+  /**
+   * Every connection, not only those a session has seen pass the soft limit: bytes the
+   * transport writes itself (heartbeats) count too. Over the hard limit, or over the soft
+   * one for longer than maxBehindMs, it is closed with 1013.
+   */
   private closeTooSlow(): void {
     const now = Date.now();
-    for (const session of this.behind) {
-      const isTooLong = session.behindSince !== null && now - session.behindSince > this.maxBehindMs;
-      if (isTooLong || session.connection.bufferedAmount() > this.hardLimitBytes) {
-        this.opts.logger.info({ buffered: session.connection.bufferedAmount() }, 'closing a connection that reads too slowly');
+    for (const session of this.sessions) {
+      const buffered = session.connection.bufferedAmount();
+      if (buffered > this.softLimitBytes && session.behindSince === null) {
+        session.behindSince = now;
+        this.behind.add(session);
+      }
+      if (session.behindSince === null) continue;
+      if (now - session.behindSince > this.maxBehindMs || buffered > this.hardLimitBytes) {
         this.behind.delete(session);
-        session.closeAsSlow();
+        if (session.closeAsSlow()) this.opts.logger.info({ buffered }, 'closing a connection that reads too slowly');
       }
     }
   }
 
   // SessionHost: what sessions ask of the hub.
 
-  getSnapshot(job: string): Promise<Snapshot> {
-    return this.opts.getSnapshot(job);
+  /** The job's snapshot and its Frame: a finished job's from the cache without a store read; rejects job_not_found. */
+  async readSnapshot(job: string): Promise<SnapshotRead> {
+    const cached = this.snapshots.finished(job);
+    if (cached !== undefined) return cached;
+    const deletions = this.deletions;
+    const snapshot = await this.opts.getSnapshot(job);
+    // Deleted while it was read: not kept, or the cache would serve a job that is gone.
+    return deletions === this.deletions ? this.snapshots.read(snapshot) : { snapshot, frame: Frame.snapshot(snapshot) };
+  }
+
+  snapshotFrame(snapshot: Snapshot): Frame {
+    return this.snapshots.read(snapshot).frame;
   }
 
   eventsSince(job: string, since: number): Promise<JobEvent[] | null> {
     return this.opts.eventsSince(job, since);
   }
 
-  dashboardSnapshots(): Promise<Snapshot[]> {
-    return this.opts.dashboardSnapshots();
+  dashboardIds(): Promise<string[]> {
+    return this.opts.dashboardIds();
   }
 
   withPosition(snapshot: Snapshot): Snapshot {

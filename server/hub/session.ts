@@ -1,50 +1,28 @@
-// One connection's subscriptions: catch-up, live delivery, and the slow-reader policy
-// of SPEC 3.3. Engine-neutral: it writes Frames to a Connection and nothing else.
+// One connection's requests: what its client sends (subscribe, unsubscribe, ping, `*`),
+// and the handlers its transport calls (onMessage, onDrain, onClose). What goes out, and
+// the limits every write counts against, is Delivery's (delivery.ts).
 //
-// Per job the session keeps a view (views.ts): the last seq the client was given and a state.
-// - catchup: a snapshot or the missed events are being read; live events wait in its CatchUp.
-// - live: events go out in seq order; one already given is skipped, a gap is bridged by a snapshot.
-// - behind: the send buffer passed the soft limit (during live delivery or while replaying
-//   missed events); nothing is written until it drains, then one fresh snapshot goes out
-//   and the view is live again.
-// The store answers asynchronously (a remote one, later), so anything can happen while a
-// catch-up awaits it: events, positions, another subscribe, an unsubscribe, a close. Each
-// catch-up checks it is still the current one before it writes, and what arrived meanwhile
-// waits in its CatchUp. A `*` catch-up holds the views it alone shows the same way, so
-// that its snapshots never go out older than what those views already sent.
+// What a client sends costs no more than what it reads (SPEC 7): messages wait in the
+// Inbox while the send buffer is over the soft limit (and then the connection is not
+// read); catch-up reads go through a ReadQueue (one per job or `*` at a time, the latest
+// request winning; a few at once; none while the buffer is over the soft limit); a `*`
+// catch-up reads and sends one snapshot at a time as the client takes them; past
+// --max-messages-per-second the connection is closed with 1008.
 //
-// The session is also the transport's handler object (onMessage, onDrain, onClose): one
-// object per connection rather than an object of closures around it.
+// The session is the transport's handler object: one object per connection rather than
+// an object of closures around it.
 
-import { CLOSE_CODES, isJobcastError } from '../errors.js';
-import { isFinalStatus, type ClientMessage, type JobEvent, type Snapshot } from '../protocol/types.js';
+import { CLOSE_CODES } from '../errors.js';
+import type { ClientMessage } from '../protocol/types.js';
 import type { Connection, ConnectionHandlers } from '../transport/connection.js';
 import { parseClientMessage } from './client-message.js';
+import { Delivery, type SessionHost } from './delivery.js';
 import { Frame } from './frame.js';
-import { CatchUp, View, ViewTable } from './views.js';
+import { admitMessage, Inbox, type InboxOwner } from './inbox.js';
+import { ReadQueue, type ReadQueueOwner, type ReadTask } from './read-queue.js';
+import { DashboardWalk, View } from './views.js';
 
-/** What a session needs from its hub. */
-export interface SessionHost {
-  readonly maxSubscriptions: number;
-  readonly softLimitBytes: number;
-  /** The job's current snapshot; rejects JobcastError('job_not_found'). */
-  getSnapshot(job: string): Promise<Snapshot>;
-  /** Events after `since`, or null when the log does not cover them (SPEC 3.3 subscribe rules). */
-  eventsSince(job: string, since: number): Promise<JobEvent[] | null>;
-  /** Snapshots for a new `*` subscriber: queued, running and recently finished jobs. */
-  dashboardSnapshots(): Promise<Snapshot[]>;
-  /** Adds the live queue position to a snapshot taken from an event. */
-  withPosition(snapshot: Snapshot): Snapshot;
-  /** Sends the job's events to the session from now on; returns the hub's copy of the id, to share. */
-  watchJob(session: Session, job: string): string;
-  unwatchJob(session: Session, job: string): void;
-  watchAll(session: Session, isOn: boolean): void;
-  setBehind(session: Session, isBehind: boolean): void;
-  /** The connection is gone; the session has already let go of its jobs. */
-  onSessionClosed(session: Session): void;
-  /** Something failed that the client could not cause (a store error): logged. */
-  onSessionError(session: Session, err: unknown, job?: string): void;
-}
+export type { SessionHost } from './delivery.js';
 
 /** What a transport calls for its connection. */
 export interface SessionHandlers extends ConnectionHandlers {
@@ -52,109 +30,107 @@ export interface SessionHandlers extends ConnectionHandlers {
   subscribe(job: string, since?: number): void;
 }
 
-export class Session implements SessionHandlers {
-  private readonly views = new ViewTable();
-  /** The `*` subscription: off, live, or the CatchUp of its snapshots being read. */
-  private dashboard: CatchUp | 'off' | 'live' = 'off';
-  private explicitCount = 0;
-  private isClosed = false;
-  /** When the session first fell behind (for the hard limit), or null. */
-  behindSince: number | null = null;
-  /** Resyncs of the feed so far: a catch-up that saw one start while it read is done again. */
-  private resyncs = 0;
+/**
+ * Catch-up reads of one connection under way at once; more wait in its ReadQueue, and
+ * past as many waiting its messages wait too.
+ */
+const MAX_READS = 4;
+
+export class Session extends Delivery implements SessionHandlers, InboxOwner, ReadQueueOwner {
+  /** Catch-up reads under way or waiting; null when there are none (most connections, most of the time). */
+  private reads: ReadQueue | null = null;
+  /** Messages that wait; null when none does. */
+  private inbox: Inbox | null = null;
+  /** The --max-messages-per-second bucket (see admitMessage). */
+  private messagesTat = 0;
 
   constructor(
-    readonly connection: Connection,
-    private readonly host: SessionHost,
+    connection: Connection,
+    host: SessionHost,
     /** Whether `*` is allowed: true unless a token is configured and was not given. */
     private readonly mayWatchAll: boolean,
-  ) {}
+  ) {
+    super(connection, host);
+  }
 
-  /** Handles one inbound text frame (null for a binary one). */
+  /** Whether reading the connection is paused now (for stats). */
+  get isReadingPaused(): boolean {
+    return this.inbox?.isReadingPaused ?? false;
+  }
+
+  /** One inbound text frame (null for a binary one): handled now, or once the client has read enough. */
   onMessage(text: string | null): void {
-    const parsed = parseClientMessage(text);
-    if (!parsed.ok) return this.sendError('bad_message', parsed.reason);
-    this.handle(parsed.message).catch((err: unknown) => this.host.onSessionError(this, err));
+    if (this.isClosed) return;
+    // Closing: the inbox only counts what still comes (see Inbox.close).
+    if (this.isEnding) return void this.inbox?.push(text);
+    const tat = admitMessage(this.messagesTat, Date.now(), this.host.messageRate);
+    if (tat === null) return this.closeAsFlooding('rate');
+    this.messagesTat = tat;
+    if (this.inbox === null && this.mayHandle()) return this.handle(text);
+    this.inbox ??= new Inbox(this);
+    if (this.inbox.push(text) === 'backlog') return this.closeAsFlooding('backlog');
+    if (this.inbox.isIdle) this.inbox = null;
   }
 
   /** Subscribes without a message from the client (SSE: the request names the job). */
   subscribe(job: string, since?: number): void {
-    this.subscribeJob(job, since).catch((err: unknown) => this.host.onSessionError(this, err, job));
+    this.subscribeJob(job, since);
   }
 
-  /** The send buffer emptied: every view left behind gets one fresh snapshot. */
+  /** The send buffer emptied: reads and messages that waited go on, and every view left behind gets one fresh snapshot. */
   onDrain(): void {
-    if (this.behindSince === null || this.isClosed) return;
-    this.behindSince = null;
-    this.host.setBehind(this, false);
-    for (const view of this.views) {
-      if (view.state === 'behind') this.catchUp(view, undefined).catch((err: unknown) => this.host.onSessionError(this, err, view.job));
+    if (this.isEnding) return;
+    if (this.behindSince !== null) {
+      this.behindSince = null;
+      this.host.setBehind(this, false);
     }
+    for (const view of this.views) if (view.state === 'behind' && !this.reads?.has(view.job)) this.requestRefresh(view);
+    this.reads?.pump();
+    this.pumpInbox();
   }
 
   /** The connection is gone: forgets everything and tells the hub. */
   onClose(): void {
     if (this.isClosed) return;
-    this.isClosed = true;
+    this.phase = 'closed';
+    this.reads = this.inbox = null;
     for (const view of this.views) if (view.isExplicit) this.host.unwatchJob(this, view.job);
     if (this.dashboard !== 'off') this.host.watchAll(this, false);
     if (this.behindSince !== null) this.host.setBehind(this, false);
     this.host.onSessionClosed(this);
   }
 
-  /** A live event of a job this session watches (by name or through `*`). */
-  deliver(frame: Frame, snapshot: Snapshot): void {
-    let view = this.views.get(frame.job!);
-    if (view === undefined) {
-      if (this.dashboard instanceof CatchUp) return this.dashboard.hold(frame, snapshot);
-      if (this.dashboard === 'off') return;
-      // A job `*` has not shown yet: from its first event on, or from a snapshot.
-      view = this.views.add(new View(frame.job!, false, 'live'));
-    }
-    this.deliverToView(view, frame, snapshot);
+  // Inbox: what the session does with a client's message once it may.
+
+  /** @internal (ReadQueueOwner) No read for an answer the client cannot take now. */
+  canStartRead(): boolean {
+    return !this.isEnding && !this.isOverSoftLimit();
   }
 
-  /**
-   * A queue position message. Not logged, not replayed: live views get it, and a catch-up
-   * keeps the latest one for after its snapshot (which the store may have read before it).
-   */
-  deliverPosition(frame: Frame): void {
-    const view = this.views.get(frame.job!);
-    if (view === undefined) {
-      if (this.dashboard instanceof CatchUp) this.dashboard.holdPosition(frame);
-      else if (this.dashboard === 'live') this.connection.send(frame);
-      return;
-    }
-    const catchUp = view.catchUp;
-    if (catchUp !== null) catchUp.holdPosition(frame);
-    else if (view.state === 'live') this.sendPosition(view, frame);
+  /** @internal (ReadQueueOwner) Messages that waited for a read may go on. */
+  onReadDone(): void {
+    if (this.reads?.isIdle) this.reads = null;
+    this.pumpInbox();
   }
 
-  private sendPosition(view: View, frame: Frame): void {
-    if (this.isOverSoftLimit()) return this.fallBehind(view);
-    this.connection.send(frame);
+  /** @internal (ReadQueueOwner) */
+  onReadError(err: unknown): void {
+    this.host.onSessionError(this, err);
   }
 
-  private deliverToView(view: View, frame: Frame, snapshot: Snapshot): void {
-    if (view.state instanceof CatchUp) return view.state.hold(frame, snapshot);
-    if (view.state === 'behind' || frame.seq! <= view.lastSeq) return;
-    if (this.isOverSoftLimit()) return this.fallBehind(view);
-    if (frame.seq === view.lastSeq + 1) {
-      this.connection.send(frame);
-    } else {
-      // The client has not seen this job's earlier events: bridge the gap with the snapshot at this event.
-      this.connection.send(Frame.snapshot(this.host.withPosition(snapshot)));
-    }
-    view.lastSeq = frame.seq!;
-    // Through `*` only: a finished job sends nothing more, so its view can go.
-    if (frame.isFinal && !view.isExplicit) this.views.delete(view);
+  /** @internal (InboxOwner) */
+  mayHandle(): boolean {
+    return !this.isEnding && !this.isOverSoftLimit() && (this.reads?.backlog ?? 0) < MAX_READS;
   }
 
-  private async handle(message: ClientMessage): Promise<void> {
-    if (this.isClosed) return;
+  /** @internal (InboxOwner) */
+  handle(text: string | null): void {
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) return this.sendError('bad_message', parsed.reason);
+    const message: ClientMessage = parsed.message;
     switch (message.op) {
       case 'ping':
-        return this.connection.send(Frame.control({ type: 'pong' }));
+        return this.write(Frame.control({ type: 'pong' }));
       case 'subscribe':
         return message.job === '*' ? this.subscribeAll() : this.subscribeJob(message.job, message.since);
       case 'unsubscribe':
@@ -162,8 +138,10 @@ export class Session implements SessionHandlers {
     }
   }
 
-  private async subscribeJob(job: string, since: number | undefined): Promise<void> {
-    if (this.isClosed) return;
+  // Subscriptions by name.
+
+  private subscribeJob(job: string, since: number | undefined): void {
+    if (this.isEnding) return;
     let view = this.views.get(job);
     if (view === undefined || !view.isExplicit) {
       if (this.subscriptionCount() >= this.host.maxSubscriptions) {
@@ -171,186 +149,97 @@ export class Session implements SessionHandlers {
       }
       // Registered before the catch-up read: an event appended meanwhile waits in its CatchUp.
       const sharedJob = this.host.watchJob(this, job);
-      if (view === undefined) view = this.views.add(new View(sharedJob, true, 'live'));
+      view ??= this.views.add(new View(sharedJob, true, 'behind'));
       view.isExplicit = true;
       this.explicitCount++;
     }
-    const mode = await this.catchUp(view, since);
-    if (mode !== null) this.connection.send(Frame.control({ type: 'subscribed', job, seq: view.lastSeq, mode }));
-  }
-
-  /**
-   * Brings a view up to date: the events after `since` when the log covers them, else a
-   * snapshot; then whatever arrived meanwhile. Resolves null when superseded or failed.
-   */
-  private async catchUp(view: View, since: number | undefined): Promise<'snapshot' | 'resume' | null> {
-    const catchUp = new CatchUp(view.catchUp);
-    view.state = catchUp;
-    const resyncsBefore = this.resyncs;
-    let events: JobEvent[] | null;
-    let current: Snapshot;
-    try {
-      events = since === undefined ? null : await this.host.eventsSince(view.job, since);
-      // In resume mode too: queue positions are not replayed (SPEC 3.2), so a client resuming a
-      // queued job would keep the position of its last event until the queue next moves.
-      current = await this.host.getSnapshot(view.job);
-    } catch (err) {
-      if (this.isCurrent(view, catchUp)) this.failView(view, err);
-      return null;
-    }
-    if (!this.isCurrent(view, catchUp)) return null;
-    const isCut = events === null ? this.sendSnapshot(view, current) : this.replay(view, since!, events);
-    if (isCut) {
-      this.fallBehind(view);
-    } else {
-      if (events !== null && current.queuePosition !== null) this.connection.send(Frame.position(view.job, current.queuePosition));
-      this.goLive(view, current);
-    }
-    // Catch-up writes ignore the soft limit (a snapshot must go out), so many of them can
-    // pile up with no live event to notice: start the behind clock, so that the hard limit
-    // and maxBehindMs apply to this buffer too.
-    if (this.isOverSoftLimit()) this.noteBehind();
-    if (this.resyncs !== resyncsBefore) this.refreshView(view);
-    return events === null ? 'snapshot' : 'resume';
-  }
-
-  private isCurrent(view: View, catchUp: CatchUp): boolean {
-    return !this.isClosed && view.state === catchUp && this.views.get(view.job) === view;
-  }
-
-  private sendSnapshot(view: View, snapshot: Snapshot): false {
-    this.connection.send(Frame.snapshot(snapshot));
-    view.lastSeq = snapshot.seq;
-    return false;
-  }
-
-  /** Sends the missed events; true when the soft limit cut the replay short. */
-  private replay(view: View, since: number, events: JobEvent[]): boolean {
-    view.lastSeq = since;
-    for (const event of events) {
-      // A long log replayed to a client that does not read would queue all of it (up to
-      // --log-size events per subscription) past every limit: stop at the soft limit like
-      // live delivery does, and let the drain send a snapshot for the rest (SPEC 3.3).
-      if (this.isOverSoftLimit()) return true;
-      this.connection.send(Frame.event(event));
-      view.lastSeq = event.seq;
-    }
-    return false;
-  }
-
-  /**
-   * Ends a catch-up: the view is live, what waited goes out in arrival order, and then the
-   * latest position that came meanwhile if the job is still queued by the newest snapshot known.
-   */
-  private goLive(view: View, latest: Snapshot | null): void {
-    const catchUp = view.catchUp;
-    if (catchUp === null) return;
-    view.state = 'live';
-    for (const [frame, after] of catchUp.pending) {
-      this.deliverToView(view, frame, after);
-      if (latest === null || after.seq > latest.seq) latest = after;
-    }
-    const position = catchUp.positionOf(view.job);
-    if (position !== null && view.state === 'live' && latest?.status === 'queued') this.sendPosition(view, position);
-  }
-
-  /**
-   * A catch-up read failed. The view is dropped, not left catching up with events piling up
-   * behind it; the client is told, and may subscribe again.
-   */
-  private failView(view: View, err: unknown): void {
-    const wasExplicit = view.isExplicit;
-    this.views.delete(view);
-    if (wasExplicit) this.dropExplicit(view);
-    if (isJobcastError(err) && err.code === 'job_not_found') {
-      // By name, SPEC 3.3's answer. Through `*` only, the job was deleted: no event follows, nothing to say.
-      if (wasExplicit) this.sendError('job_not_found', err.message, view.job);
-      return;
-    }
-    // The store failed. Through `*`, the job's next event brings a new view and a snapshot; by name, the client may subscribe again.
-    this.host.onSessionError(this, err, view.job);
-    this.sendError('internal_error', 'reading the job failed; see the server log', view.job);
+    // Whatever catch-up ran or waited for this view is superseded (README: the latest request wins).
+    view.state = 'behind';
+    const subscribed = view;
+    this.requestRead(job, async () => {
+      const mode = await this.catchUp(subscribed, since, 'always');
+      if (mode !== null) this.write(Frame.control({ type: 'subscribed', job, seq: subscribed.lastSeq, mode }));
+    });
   }
 
   private unsubscribeJob(job: string): void {
     const view = this.views.get(job);
     if (view?.isExplicit) {
       this.dropExplicit(view);
-      // Still shown through `*`: while `*` catches up, the view waits for its snapshot (never
-      // older than what the view sent); when live, a live view carries on as a `*` one.
-      if (this.dashboard instanceof CatchUp) view.state = new CatchUp(view.catchUp);
-      else if (this.dashboard === 'off' || view.state !== 'live') this.views.delete(view);
+      this.reads?.cancel(job);
+      if (this.dashboard === 'off' || (this.dashboard instanceof DashboardWalk && this.dashboard.isAhead(job))) {
+        // Not shown through `*` (or not yet: the walk will read it).
+        this.views.delete(view);
+      } else if (view.state !== 'live') {
+        // Still shown through `*`, but the client may not have its state yet: a fresh snapshot, no `subscribed`.
+        view.state = 'behind';
+        this.requestRefresh(view);
+      }
     }
-    this.connection.send(Frame.control({ type: 'unsubscribed', job }));
+    this.write(Frame.control({ type: 'unsubscribed', job }));
   }
 
-  private dropExplicit(view: View): void {
-    view.isExplicit = false;
-    this.explicitCount--;
-    this.host.unwatchJob(this, view.job);
+  // Catch-ups.
+
+  /** A fresh snapshot for a view that is behind, once the client can take it (no `subscribed`). */
+  private requestRefresh(view: View): void {
+    this.requestRead(view.job, async () => {
+      if (view.state === 'behind') await this.catchUp(view, undefined, 'newer');
+    });
   }
 
-  /** `*`, or (isRefresh) a live `*` reading its snapshots again after a resync: no `subscribed` then. */
-  private async subscribeAll(isRefresh = false): Promise<void> {
+  // The `*` subscription.
+
+  private subscribeAll(): void {
     if (!this.mayWatchAll) return this.sendError('unauthorized', 'the "*" subscription needs the token: connect with ?token=', '*');
     if (this.dashboard === 'off' && this.subscriptionCount() >= this.host.maxSubscriptions) {
       return this.sendError('too_many_subscriptions', `at most ${this.host.maxSubscriptions} subscriptions per connection`, '*');
     }
     if (this.dashboard === 'off') this.host.watchAll(this, true);
-    const catchUp = new CatchUp(this.dashboard instanceof CatchUp ? this.dashboard : null);
-    this.dashboard = catchUp;
-    const resyncsBefore = this.resyncs;
-    // The views `*` alone shows wait for the new snapshots too, keeping their lastSeq: an
-    // event they sent while the store was read must not be followed by an older snapshot,
-    // and a job whose final event they sent must not come back from one.
-    for (const view of this.views) if (!view.isExplicit) view.state = new CatchUp(view.catchUp);
-    let snapshots: Snapshot[];
-    try {
-      snapshots = await this.host.dashboardSnapshots();
-    } catch (err) {
-      if (!this.isClosed && this.dashboard === catchUp) this.failDashboard(err);
-      return;
-    }
-    if (this.isClosed || this.dashboard !== catchUp) return;
-    this.dashboard = 'live';
-    this.showDashboard(snapshots);
-    for (const [frame, snapshot] of catchUp.pending) this.deliver(frame, snapshot);
-    this.releasePositions(catchUp, snapshots);
-    // A finished job sends nothing more: once what waited for it has gone out, its view can go.
-    for (const snapshot of snapshots) {
-      const view = this.views.get(snapshot.id);
-      if (isFinalStatus(snapshot.status) && view !== undefined && !view.isExplicit) this.views.delete(view);
-    }
-    if (!isRefresh) this.connection.send(Frame.control({ type: 'subscribed', job: '*', mode: 'snapshot' }));
-    // Up to every active job plus 100 finished ones went out regardless of the soft limit (see catchUp).
-    if (this.isOverSoftLimit()) this.noteBehind();
-    if (this.resyncs !== resyncsBefore) this.refreshDashboard();
+    this.startWalk(false);
   }
 
-  /** Sends the `*` snapshots (none older than its view) and lets the views it held go live. */
-  private showDashboard(snapshots: Snapshot[]): void {
-    for (const snapshot of snapshots) {
-      let view = this.views.get(snapshot.id);
+  /** Starts (or restarts) the `*` catch-up; a refresh of a live `*` ends without a second `subscribed`. */
+  private startWalk(isRefresh: boolean): void {
+    const walk = new DashboardWalk(isRefresh);
+    this.dashboard = walk;
+    this.requestRead('*', () => this.walkDashboard(walk));
+  }
+
+  /**
+   * Shows the `*` jobs one snapshot at a time (none older than what their view sent), and
+   * then `subscribed`. Paced by the client: past the soft limit the walk stops, and goes on
+   * after the next drain. Superseded by a newer `*` request or an unsubscribe, it just stops.
+   */
+  private async walkDashboard(walk: DashboardWalk): Promise<void> {
+    if (!walk.isListed) {
+      let ids: string[];
+      try {
+        ids = await this.host.dashboardIds();
+      } catch (err) {
+        if (!this.isEnding && this.dashboard === walk) this.failDashboard(err);
+        return;
+      }
+      if (this.isEnding || this.dashboard !== walk) return;
+      walk.start(ids);
+    }
+    while (!this.isEnding && this.dashboard === walk) {
+      if (this.isOverSoftLimit()) return this.requestRead('*', () => this.walkDashboard(walk));
+      const job = walk.next();
+      if (job === undefined) {
+        this.dashboard = 'live';
+        if (!walk.isRefresh) this.write(Frame.control({ type: 'subscribed', job: '*', mode: 'snapshot' }));
+        return;
+      }
       // A job also subscribed by name is served by that subscription.
+      let view = this.views.get(job);
       if (view?.isExplicit) continue;
-      view ??= this.views.add(new View(snapshot.id, false, new CatchUp()));
-      if (snapshot.seq > view.lastSeq) this.sendSnapshot(view, snapshot);
-      this.goLive(view, snapshot);
+      view ??= this.views.add(new View(job, false, 'behind'));
+      await this.catchUp(view, undefined, 'newer');
     }
-    // Held views of jobs the list no longer names (finished long ago): what waited still goes out.
-    for (const view of [...this.views]) if (!view.isExplicit && view.state instanceof CatchUp) this.goLive(view, null);
   }
 
-  /** Positions held while `*` was read, of jobs it had no view of: sent if the newest snapshot known is still queued. */
-  private releasePositions(catchUp: CatchUp, snapshots: Snapshot[]): void {
-    const held = [...catchUp.heldPositions()];
-    if (held.length === 0) return;
-    const latest = new Map(snapshots.map((s) => [s.id, s]));
-    for (const [, after] of catchUp.pending) if (after.seq > (latest.get(after.id)?.seq ?? 0)) latest.set(after.id, after);
-    for (const [job, frame] of held) if (latest.get(job)?.status === 'queued') this.deliverPosition(frame);
-  }
-
-  /** The `*` snapshots could not be read: `*` is off again (the client may subscribe again). */
+  /** The `*` jobs could not be listed: `*` is off again (the client may subscribe again). */
   private failDashboard(err: unknown): void {
     this.host.onSessionError(this, err, '*');
     this.stopDashboard();
@@ -359,68 +248,68 @@ export class Session implements SessionHandlers {
 
   private unsubscribeAll(): void {
     if (this.dashboard !== 'off') this.stopDashboard();
-    this.connection.send(Frame.control({ type: 'unsubscribed', job: '*' }));
+    this.write(Frame.control({ type: 'unsubscribed', job: '*' }));
   }
 
   private stopDashboard(): void {
     this.dashboard = 'off';
     this.host.watchAll(this, false);
-    for (const view of this.views) if (!view.isExplicit) this.views.delete(view);
+    this.reads?.cancel('*');
+    for (const view of this.views) {
+      if (view.isExplicit) continue;
+      this.views.delete(view);
+      this.reads?.cancel(view.job);
+    }
   }
 
   private subscriptionCount(): number {
     return this.explicitCount + (this.dashboard === 'off' ? 0 : 1);
   }
 
-  private isOverSoftLimit(): boolean {
-    return this.connection.bufferedAmount() > this.host.softLimitBytes;
+  /** Closes for sending too much (SPEC 7: a connection that sends faster than it reads is closed with 1008). */
+  private closeAsFlooding(refusal: 'rate' | 'backlog'): void {
+    const message =
+      refusal === 'rate'
+        ? `more than --max-messages-per-second (${this.host.messageRate.perSecond}) messages per second`
+        : 'messages keep coming while the server waits for the client to read';
+    this.sendError('too_many_messages', message);
+    this.end(CLOSE_CODES.policy, 'too_many_messages: the client sends faster than the server takes messages');
   }
 
-  private fallBehind(view: View): void {
-    view.state = 'behind';
-    this.noteBehind();
+  private requestRead(key: string, task: ReadTask): void {
+    (this.reads ??= new ReadQueue(this, MAX_READS)).request(key, task);
   }
 
-  /** Starts the behind clock (the hub checks the hard limit and maxBehindMs); the next drain stops it. */
-  private noteBehind(): void {
-    if (this.behindSince === null) {
-      this.behindSince = Date.now();
-      this.host.setBehind(this, true);
-    }
-  }
-
-  private sendError(code: string, message: string, job?: string): void {
-    this.connection.send(Frame.control({ type: 'error', code, message, ...(job !== undefined && { job }) }));
-  }
-
-  /** Closes the connection as too slow (SPEC 3.3: 1013, the client resumes with since). */
-  closeAsSlow(): void {
-    this.connection.close(CLOSE_CODES.tryAgainLater, 'the client reads too slowly');
+  private pumpInbox(): void {
+    if (this.inbox?.pump() === true) this.inbox = null;
   }
 
   /**
-   * The feed may have missed entries (a remote feed reconnected or lagged), so a view may
-   * wait for an event that will never come: every live view gets a fresh snapshot, and a
-   * live `*` reads its snapshots again (jobs it never heard of included). Views that are
-   * behind get theirs when the buffer drains; a catch-up under way is done again once it
-   * ends, since its read may predate what was missed.
+   * The feed may have missed entries (a feed between processes reconnected or lagged), so
+   * a view may wait for an event that will never come. Every view gets a fresh snapshot
+   * once the client can take it (only if newer than what the view sent); a read that has
+   * not started yet needs nothing more, one under way is done again after it (it may
+   * predate what was missed); and `*` walks its jobs again, those it never heard of
+   * included (a live one without a second `subscribed`).
    */
   resync(): void {
-    if (this.isClosed) return;
-    this.resyncs++;
-    const isDashboardLive = this.dashboard === 'live';
+    if (this.isEnding) return;
+    const isWalkingAgain = this.dashboard !== 'off';
     for (const view of this.views) {
-      // A live `*` refresh brings the views it alone shows up to date.
-      if (view.state === 'live' && (view.isExplicit || !isDashboardLive)) this.refreshView(view);
+      // The new walk refreshes the views `*` alone shows.
+      if (isWalkingAgain && !view.isExplicit) continue;
+      if (this.reads?.isWaiting(view.job) === true) continue;
+      if (view.state === 'live') view.state = 'behind';
+      this.requestRead(view.job, async () => {
+        await this.catchUp(view, undefined, 'newer');
+      });
     }
-    if (isDashboardLive) this.refreshDashboard();
+    if (isWalkingAgain) this.startWalk(this.dashboard === 'live' || (this.dashboard instanceof DashboardWalk && this.dashboard.isRefresh));
   }
 
-  private refreshView(view: View): void {
-    this.catchUp(view, undefined).catch((err: unknown) => this.host.onSessionError(this, err, view.job));
-  }
-
-  private refreshDashboard(): void {
-    this.subscribeAll(true).catch((err: unknown) => this.host.onSessionError(this, err, '*'));
+  protected onEnd(): void {
+    this.reads?.clear();
+    // Kept while closing: it counts what still comes, and reads the client again for its close frame.
+    (this.inbox ??= new Inbox(this)).close();
   }
 }

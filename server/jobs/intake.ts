@@ -33,6 +33,12 @@ const SHUTTING_DOWN_RETRY_AFTER_S = '5';
 
 export class Intake {
   private isClosed = false;
+  /**
+   * Jobs inside create() and not yet in the queue. create() awaits several writes before
+   * the job is queued, and concurrent uploads would each pass the queue check before any
+   * was counted (limit 50, 57 queued); they count against --max-queued-jobs until queued.
+   */
+  private admitting = 0;
 
   constructor(private readonly opts: IntakeOptions) {}
 
@@ -43,31 +49,39 @@ export class Intake {
 
   /** Rejects with queue_full (and Retry-After) when --max-queued-jobs jobs already wait. */
   async assertRoomInQueue(): Promise<void> {
-    if ((await this.opts.queue.size()) >= this.opts.maxQueuedJobs) {
-      throw new JobcastError('queue_full', undefined, { 'retry-after': QUEUE_FULL_RETRY_AFTER_S });
-    }
+    if ((await this.opts.queue.size()) + this.admitting >= this.opts.maxQueuedJobs) throw queueFull();
   }
 
   /** Queues a job whose files are on the spool; resolves with its first snapshot. */
   async create(job: NewJob): Promise<Snapshot> {
     this.assertOpen();
-    await this.assertRoomInQueue();
     const { log, queue, files } = this.opts;
-    // The options travel with the files: a job recovered after a restart needs them too.
-    await files.writeOptions(job.id, job.options);
-    const position = (await queue.size()) + 1;
-    const snapshot = await log.create(job.id, {
-      name: 'job.queued',
-      data: { processor: job.processor, label: job.label, failFast: job.failFast, files: job.files, position },
-    });
-    // The position it was queued at, even if a scheduler takes it at once: a job about to
-    // start is still `queued`, at position 1, until its job.started.
-    const queuedAt = await queue.enqueue(job.id, snapshot.createdAt);
-    return queuedAt === snapshot.queuePosition ? snapshot : { ...snapshot, queuePosition: queuedAt };
+    // Counted before the first await, so that concurrent creates each see the others.
+    this.admitting++;
+    try {
+      if ((await queue.size()) + this.admitting > this.opts.maxQueuedJobs) throw queueFull();
+      // The options travel with the files: a job recovered after a restart needs them too.
+      await files.writeOptions(job.id, job.options);
+      const position = (await queue.size()) + 1;
+      const snapshot = await log.create(job.id, {
+        name: 'job.queued',
+        data: { processor: job.processor, label: job.label, failFast: job.failFast, files: job.files, position },
+      });
+      // The position it was queued at, even if a scheduler takes it at once: a job about to
+      // start is still `queued`, at position 1, until its job.started.
+      const queuedAt = await queue.enqueue(job.id, snapshot.createdAt);
+      return queuedAt === snapshot.queuePosition ? snapshot : { ...snapshot, queuePosition: queuedAt };
+    } finally {
+      this.admitting--;
+    }
   }
 
   /** Takes no more jobs (shutdown); safe to call twice. */
   close(): void {
     this.isClosed = true;
   }
+}
+
+function queueFull(): JobcastError {
+  return new JobcastError('queue_full', undefined, { 'retry-after': QUEUE_FULL_RETRY_AFTER_S });
 }

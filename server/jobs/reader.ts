@@ -52,16 +52,14 @@ export class JobReader {
     return withPosition(snapshot, this.opts.knownPosition(snapshot.id) ?? snapshot.queuePosition);
   }
 
-  /** Every queued and running job, oldest first, then the most recently finished ones. */
-  async dashboardSnapshots(): Promise<Snapshot[]> {
+  /**
+   * Every queued and running job, oldest first, then the most recently finished ones: ids
+   * only. The hub reads their snapshots one at a time, as fast as the subscriber takes them.
+   */
+  async dashboardIds(): Promise<string[]> {
     const { store } = this.opts;
-    const active: Snapshot[] = [];
-    for (const id of await store.idsByStatus(['queued', 'running'])) {
-      const snapshot = await store.getSnapshot(id);
-      if (snapshot !== null) active.push(snapshot);
-    }
-    const recent = (await store.list({ limit: DASHBOARD_RECENT })).jobs.filter((s) => isFinalStatus(s.status));
-    return [...(await this.withPositions(active)), ...recent];
+    const active = await store.idsByStatus(['queued', 'running']);
+    return [...active, ...(await store.recentlyFinished(DASHBOARD_RECENT))];
   }
 
   /** Resolves with the final snapshot once the job ends, or null after `timeoutMs`. */

@@ -132,11 +132,12 @@ async function runFile(
   await job.append(deps.log, { name: 'file.started', data: { file: file.index }, ts: fileStartedAt });
   let isSettled = false;
   let hasLostProgress = false;
-  const onProgress = (done: number, total: number | null): void => {
+  const onProgress = (done: number, total: number | null, ts: number): void => {
     // Nothing after the file's end or the job's stop: transitions close the file.
     if (isSettled || job.stopReason !== null) return;
-    const data = progressData(file, done, total ?? file.total, fileStartedAt, eta);
-    job.append(deps.log, { name: 'file.progress', data }).catch((err: unknown) => {
+    const data = progressData(file, done, total ?? file.total, fileStartedAt, eta, ts);
+    // The worker's `ts`, not the time of this append: the worker spaced the messages on it (SPEC 3.2).
+    job.append(deps.log, { name: 'file.progress', data, ts }).catch((err: unknown) => {
       // Another owner has the job: stop the processor now, not at the next transition.
       if (isFencedError(err)) return job.stop('fenced');
       // Once per file: a store that cannot be written would otherwise log every report.
@@ -162,8 +163,7 @@ async function runFile(
   }
 }
 
-function progressData(file: FileState, done: number, total: number, fileStartedAt: number, eta: JobEta) {
-  const now = Date.now();
+function progressData(file: FileState, done: number, total: number, fileStartedAt: number, eta: JobEta, now: number) {
   const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
   const elapsedS = (now - fileStartedAt) / 1000;
   const rate = elapsedS > 0 ? round2(done / elapsedS) : null;

@@ -242,6 +242,13 @@ export class RedisStore implements Store {
     return counts;
   }
 
+  async recentlyFinished(limit: number): Promise<string[]> {
+    this.#checkOpen();
+    const count = Math.max(0, Math.floor(limit));
+    if (count === 0) return [];
+    return guarded(() => this.#client.redis.zrevrange(`${this.#prefix}finished`, 0, count - 1));
+  }
+
   async finishedBefore(ts: number, limit: number): Promise<string[]> {
     this.#checkOpen();
     const count = Math.max(0, Math.floor(limit));

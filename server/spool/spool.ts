@@ -11,6 +11,9 @@ import type { JobFiles } from './job-files.js';
 // nanoid ids are 21 URL-safe characters; the wider pattern leaves room for other id
 // schemes while still excluding `.`, `..`, separators and anything else path-like.
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** The files of a job folder: inputs, outputs and the job's options. */
+// `out-N.EPOCH.partial`: an output as one claim writes it, until that claim's completion is stored.
+const JOB_FILE = /^(?:(?:in|out)-\d+|out-\d+\.\d+\.partial|options\.json)$/;
 
 /** Files of jobs under one root folder. */
 export class Spool implements JobFiles {
@@ -108,11 +111,13 @@ export class Spool implements JobFiles {
   }
 
   /**
-   * Removes every entry of the root that is not the folder of a job `isKnown` accepts
-   * (left by a crash mid-upload, or by a job the store no longer has). Resolves to the
-   * number of entries removed. Symbolic links are removed, never followed.
+   * Removes the job folders whose job `isKnown` rejects (left by a crash mid-upload, or by
+   * a job the store no longer has). Only what is recognisably a job folder goes: a real
+   * folder (not a symbolic link) named like a job id that holds nothing but `in-N`,
+   * `out-N` and `options.json` files. Anything else in the root is not ours and is left
+   * alone, whatever it is. Resolves to the number of folders removed.
    *
-   * `minIdleMs` (default 0): spare entries that changed more recently than this. With a
+   * `minIdleMs` (default 0): spare folders that changed more recently than this. With a
    * spool shared by processes, another process's upload in progress has a folder before
    * its job exists; an upload whose body stops arriving for --upload-idle-timeout is cut
    * off (and cleans up after itself), so a folder idle for longer belongs to nobody.
@@ -128,8 +133,8 @@ export class Spool implements JobFiles {
     }
     let removed = 0;
     for (const entry of entries) {
-      const isJobDir = entry.isDirectory() && JOB_ID.test(entry.name) && (await isKnown(entry.name));
-      if (isJobDir) continue;
+      if (!entry.isDirectory() || !JOB_ID.test(entry.name)) continue;
+      if ((await isKnown(entry.name)) || !(await this.isJobFolder(entry.name))) continue;
       if (minIdleMs > 0 && Date.now() - (await this.lastChangeMs(join(this.root, entry.name))) < minIdleMs) continue;
       await rm(join(this.root, entry.name), { recursive: true, force: true });
       removed += 1;
@@ -149,6 +154,12 @@ export class Spool implements JobFiles {
     } catch {
       return Date.now();
     }
+  }
+
+  /** True when the folder `<root>/<name>` holds only files a job puts there (see sweepOrphans). */
+  private async isJobFolder(name: string): Promise<boolean> {
+    const entries = await readdir(join(this.root, name), { withFileTypes: true }).catch(() => null);
+    return entries !== null && entries.every((entry) => entry.isFile() && JOB_FILE.test(entry.name));
   }
 
   /** True when a file can be created, written and removed in the root (for `/readyz`). */

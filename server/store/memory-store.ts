@@ -122,6 +122,16 @@ class MemoryStore implements Store {
     return counts;
   }
 
+  async recentlyFinished(limit: number): Promise<string[]> {
+    this.#checkOpen();
+    const finished: Array<{ id: string; at: number; n: number }> = [];
+    for (const [id, { snapshot, n }] of this.#jobs) {
+      if (isFinalStatus(snapshot.status) && snapshot.finishedAt !== null) finished.push({ id, at: snapshot.finishedAt, n });
+    }
+    finished.sort((a, b) => b.at - a.at || b.n - a.n);
+    return finished.slice(0, Math.max(0, Math.floor(limit))).map((f) => f.id);
+  }
+
   async finishedBefore(ts: number, limit: number): Promise<string[]> {
     this.#checkOpen();
     const finished: Array<{ id: string; at: number }> = [];

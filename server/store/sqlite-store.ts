@@ -113,6 +113,10 @@ function prepareStatements(db: Database.Database) {
     countByStatus: db.prepare<[], { status: JobStatus; count: number }>(
       'SELECT status, count(*) AS count FROM jobs GROUP BY status',
     ),
+    // The partial index on finished_at serves this without touching a snapshot.
+    recentlyFinished: db
+      .prepare<[number], string>('SELECT id FROM jobs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC, n DESC LIMIT ?')
+      .pluck(),
     finishedBefore: db
       .prepare<[number, number], string>(
         'SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? ORDER BY finished_at LIMIT ?',
@@ -272,6 +276,11 @@ class SqliteStore implements Store {
     const counts = emptyCounts();
     for (const row of this.#sql.countByStatus.all()) if (JOB_STATUSES.includes(row.status)) counts[row.status] = row.count;
     return counts;
+  }
+
+  async recentlyFinished(limit: number): Promise<string[]> {
+    this.#checkOpen();
+    return this.#sql.recentlyFinished.all(Math.max(0, Math.floor(limit)));
   }
 
   async finishedBefore(ts: number, limit: number): Promise<string[]> {

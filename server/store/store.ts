@@ -100,6 +100,8 @@ export interface Store {
   idsByStatus(statuses: readonly JobStatus[]): Promise<string[]>;
   /** How many jobs are in each status. */
   countByStatus(): Promise<Record<JobStatus, number>>;
+  /** Ids of the jobs that finished last, the latest first (by finishedAt), at most `limit`: ids only, no snapshot is read. */
+  recentlyFinished(limit: number): Promise<string[]>;
   /** Ids of finished jobs whose finishedAt is before `ts`, at most `limit`. */
   finishedBefore(ts: number, limit: number): Promise<string[]>;
   /** Removes the job and its log; false when it did not exist. */

@@ -10,6 +10,13 @@ export interface Connection {
   bufferedAmount(): number;
   /** Closes the connection with a WebSocket close code (an SSE adapter just ends the response). */
   close(code: number, reason: string): void;
+  /**
+   * Stops taking inbound messages until resumeReading(): what the client sends then waits
+   * in the kernel, and TCP slows the client down. A few messages the engine had already
+   * read may still arrive. Engines without inbound messages (SSE) do nothing.
+   */
+  pauseReading(): void;
+  resumeReading(): void;
 }
 
 /** What an adapter tells the hub about its connection. */

@@ -10,13 +10,14 @@
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CLOSE_CODES } from '../errors.js';
 import type { Frame } from '../hub/frame.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../logger.js';
 import type { Connection, ConnectionHandlers } from './connection.js';
 import { checkDoor, type DoorPolicy } from './door.js';
+import { textFrame } from './ws-frame.js';
 
 export interface WsTransportOptions extends DoorPolicy {
   hub: Hub;
@@ -25,23 +26,33 @@ export interface WsTransportOptions extends DoorPolicy {
   maxMessageSize: number;
   /** Ping interval (--heartbeat); a socket that misses two pongs in a row is dropped. */
   heartbeatMs: number;
-  /** Answers an upgrade over a connection limit with its HTTP error and returns true; the upgrade stops there. */
-  refuseUpgrade?(socket: Duplex): boolean;
+  /** Time a socket closed with 1013 has to read its close frame before it is cut; default SLOW_CLOSE_TIMEOUT_MS. */
+  slowCloseTimeoutMs?: number;
+  /** Answers an upgrade that is refused (a connection limit, a foreign Host) with its HTTP error and returns true; the upgrade stops there. */
+  refuseUpgrade?(socket: Duplex, req: IncomingMessage): boolean;
 }
 
 /** A closing socket that does not finish the close handshake (it is not reading) is cut after this. */
 const CLOSE_TIMEOUT_MS = 2000;
 /**
- * The same for a socket closed as too slow (1013). Its close frame waits behind everything
- * already queued for it (up to the hub's limits plus the kernel's buffers, megabytes): a
- * reader that is slow, not dead, needs longer than 2 s to reach it, and cut earlier it sees
- * 1006 instead of the 1013 that SPEC 3.3 promises. What it holds meanwhile is bounded by the hard limit.
+ * The same for a socket closed as too slow (1013), SPEC 3.3: "one that does not read that
+ * close frame within a few seconds is cut (the client then sees 1006)". Its close frame
+ * waits behind everything already queued for it (up to the hub's limits plus the kernel's
+ * buffers, megabytes), so a reader that is slow, not dead, gets longer than the 2 s above
+ * to reach it and see 1013. Either way the client reconnects and resumes with `since`
+ * (the SDK does after 1013, 1001 and 1006). What the socket holds meanwhile is bounded by
+ * the hard limit.
  */
 const SLOW_CLOSE_TIMEOUT_MS = 10_000;
 /** Pings a socket may leave unanswered in a row (SPEC 3.3: dropped at the second). */
 const MAX_MISSED_PONGS = 2;
-/** One options object for every send, rather than a literal per frame per subscriber. */
-const AS_TEXT = { binary: false } as const;
+/**
+ * The heartbeat pings its sockets in this many groups, one group every 1/30 of --heartbeat,
+ * rather than all at once: pinging 10,000 sockets in one turn of the event loop blocked it
+ * for 0.15 to 0.5 s on a busy 2-core machine, and the 10,000 pongs took as long again to
+ * read; every event in flight waited behind them.
+ */
+const HEARTBEAT_GROUPS = 30;
 
 /** Where a socket (the ws one, and the TCP one under it for 'drain') keeps its connection. */
 const kConnection = Symbol('jobcast.connection');
@@ -59,12 +70,21 @@ class WsConnection implements Connection {
 
   constructor(
     readonly ws: WebSocket,
-    /** Every open connection of the transport (the heartbeat's list); this one leaves it on close. */
-    readonly all: Set<WsConnection>,
+    /** The TCP socket under `ws`. */
+    readonly socket: Duplex,
+    /** Its heartbeat group (a share of the transport's open connections); it leaves it on close. */
+    readonly group: Set<WsConnection>,
+    /** Shared by every socket: a number, not a closure. */
+    readonly slowCloseTimeoutMs: number,
   ) {}
 
+  /**
+   * Writes the message's frame, made once for all subscribers (ws-frame.ts), straight to the
+   * socket. ws writes its own frames (pings, close) there too, synchronously since compression
+   * is off, so the order holds; and ws.bufferedAmount counts these bytes.
+   */
   send(frame: Frame): void {
-    this.ws.send(frame.buffer, AS_TEXT);
+    if (this.ws.readyState === WebSocket.OPEN) this.socket.write(frame.wire(messageFrame));
   }
 
   bufferedAmount(): number {
@@ -72,7 +92,16 @@ class WsConnection implements Connection {
   }
 
   close(code: number, reason: string): void {
-    closeSoon(this.ws, code, reason);
+    closeSoon(this.ws, code, reason, code === CLOSE_CODES.tryAgainLater ? this.slowCloseTimeoutMs : CLOSE_TIMEOUT_MS);
+  }
+
+  // ws pauses the socket: frames already read from it are still parsed and delivered.
+  pauseReading(): void {
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    this.ws.resume();
   }
 }
 
@@ -84,13 +113,15 @@ export interface WsTransport {
 /** Serves the WebSocket protocol of SPEC 3.3 at `/ws` on `server`. */
 export function attachWsTransport(server: Server, opts: WsTransportOptions): WsTransport {
   // The heartbeat's list is kept here: ws's own (clientTracking) costs a closure and its context per socket.
+  // perMessageDeflate must stay off: WsConnection.send writes uncompressed frames to the socket itself.
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageSize, perMessageDeflate: false, clientTracking: false });
-  const connections = new Set<WsConnection>();
+  const groups = Array.from({ length: HEARTBEAT_GROUPS }, () => new Set<WsConnection>());
+  let joined = 0;
   // One per transport, shared by its sockets (it needs the logger, which a module function has not).
   const wsOnError = (err: Error): void => opts.logger.debug({ err }, 'websocket error');
 
   const serverOnUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (opts.refuseUpgrade?.(socket) === true) return;
+    if (opts.refuseUpgrade?.(socket, req) === true) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -103,10 +134,10 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
     ws.on('error', wsOnError);
     // Refusals happen after the upgrade, so that a browser sees the close code (1008).
     const door = checkDoor(req, url, opts);
-    if (!door.ok) return void closeSoon(ws, CLOSE_CODES.policy, door.reason);
-    const connection = new WsConnection(ws, connections);
-    connections.add(connection);
+    if (!door.ok) return void closeSoon(ws, CLOSE_CODES.policy, door.reason, CLOSE_TIMEOUT_MS);
     const socket: Linked<typeof req.socket> = req.socket;
+    const connection = new WsConnection(ws, socket, groups[joined++ % HEARTBEAT_GROUPS]!, opts.slowCloseTimeoutMs ?? SLOW_CLOSE_TIMEOUT_MS);
+    connection.group.add(connection);
     ws[kConnection] = socket[kConnection] = connection;
     connection.handlers = opts.hub.open(connection, { mayWatchAll: door.mayWatchAll });
     ws.on('message', wsOnMessage);
@@ -116,9 +147,10 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
     socket.on('drain', socketOnDrain);
   };
 
+  // Each group's turn comes once per --heartbeat. A socket refused at the door is in no group: closeSoon cuts it anyway.
+  let turn = 0;
   const heartbeat = setInterval(() => {
-    // A socket refused at the door is not in the list: closeSoon cuts it anyway.
-    for (const connection of connections) {
+    for (const connection of groups[turn++ % HEARTBEAT_GROUPS]!) {
       if (connection.missedPongs >= MAX_MISSED_PONGS) {
         connection.ws.terminate();
         continue;
@@ -126,7 +158,7 @@ export function attachWsTransport(server: Server, opts: WsTransportOptions): WsT
       connection.missedPongs++;
       connection.ws.ping();
     }
-  }, opts.heartbeatMs);
+  }, opts.heartbeatMs / HEARTBEAT_GROUPS);
   heartbeat.unref();
 
   server.on('upgrade', serverOnUpgrade);
@@ -152,7 +184,7 @@ function wsOnPong(this: Linked<WebSocket>): void {
 function wsOnClose(this: Linked<WebSocket>): void {
   // ws emits 'close' once, so `on` does (`once` would add a wrapper and a bound function per socket).
   const connection = this[kConnection]!;
-  connection.all.delete(connection);
+  connection.group.delete(connection);
   connection.handlers.onClose();
 }
 
@@ -160,7 +192,12 @@ function socketOnDrain(this: Linked<Duplex>): void {
   this[kConnection]!.handlers.onDrain();
 }
 
-function closeSoon(ws: WebSocket, code: number, reason: string): void {
+/** The frame of a message, as Frame.wire makes it once for every connection. */
+function messageFrame(frame: Frame): Buffer {
+  return textFrame(frame.text);
+}
+
+function closeSoon(ws: WebSocket, code: number, reason: string, timeoutMs: number): void {
   ws.close(code, reason);
-  setTimeout(() => ws.terminate(), code === CLOSE_CODES.tryAgainLater ? SLOW_CLOSE_TIMEOUT_MS : CLOSE_TIMEOUT_MS).unref();
+  setTimeout(() => ws.terminate(), timeoutMs).unref();
 }

@@ -38,8 +38,11 @@ export type PoolMessage = { type: 'abort'; reason: StopReason };
 export type WorkerMessage =
   /** The task reached a thread: the --file-timeout clock starts here, not while queued. */
   | { type: 'started' }
-  /** Already throttled to progressIntervalMs in the worker. */
-  | { type: 'progress'; done: number; total: number | null }
+  /**
+   * Already throttled to progressIntervalMs in the worker; `ts` (Date.now() when it was
+   * sent) is the `ts` of its `file.progress` event, on which the spacing is promised.
+   */
+  | { type: 'progress'; done: number; total: number | null; ts: number }
   | { type: 'log'; message: string };
 
 /** What the worker returns through piscina. Processor failures are values, never rejections. */
@@ -55,7 +58,11 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     case 'started':
       return true;
     case 'progress':
-      return typeof message['done'] === 'number' && (message['total'] === null || typeof message['total'] === 'number');
+      return (
+        typeof message['done'] === 'number' &&
+        (message['total'] === null || typeof message['total'] === 'number') &&
+        Number.isSafeInteger(message['ts'])
+      );
     case 'log':
       return typeof message['message'] === 'string';
     default:

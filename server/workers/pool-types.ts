@@ -25,8 +25,12 @@ export interface RunFileRequest {
   signal: AbortSignal;
   /** --file-timeout; null for none. */
   timeoutMs: number | null;
-  /** Latest progress, already throttled to --progress-interval by the worker. `total` null when the processor gave none. */
-  onProgress(done: number, total: number | null): void;
+  /**
+   * Latest progress, already throttled to --progress-interval by the worker. `total` null
+   * when the processor gave none; `ts` is when the worker sent it, the `ts` its event must
+   * carry (consecutive ones are at least --progress-interval apart).
+   */
+  onProgress(done: number, total: number | null, ts: number): void;
 }
 
 export type RunFileOutcome =

@@ -217,7 +217,7 @@ class FileRun {
         return;
       case 'progress':
         // A stopped file is about to end as cancelled or timed out: its progress no longer matters.
-        if (this.#stopReason === null) this.#callOnProgress(message.done, message.total);
+        if (this.#stopReason === null) this.#callOnProgress(message.done, message.total, message.ts);
         return;
       case 'log':
         this.#settings.logger.info({ job: req.jobId, file: req.file.index, processor: req.processor }, message.message);
@@ -225,9 +225,9 @@ class FileRun {
     }
   };
 
-  #callOnProgress(done: number, total: number | null): void {
+  #callOnProgress(done: number, total: number | null, ts: number): void {
     try {
-      this.#req.onProgress(done, total);
+      this.#req.onProgress(done, total, ts);
     } catch (err) {
       // Thrown from a port 'message' handler it would be an uncaught exception of the server.
       this.#settings.logger.error({ err, job: this.#req.jobId }, 'the onProgress callback threw');

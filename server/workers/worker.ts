@@ -14,7 +14,7 @@ import { createProgressThrottle } from './progress-throttle.js';
 
 /** The `ctx` a processor receives (SPEC 4). */
 export interface ProcessorContext {
-  /** Reports progress in any unit; throttled to --progress-interval before it leaves the thread. */
+  /** Reports progress in any unit; throttled to --progress-interval (on the events' `ts`) before it leaves the thread. */
   progress(done: number, total?: number | null): void;
   /** Aborted when the job is cancelled, the server shuts down or --file-timeout passes. */
   readonly signal: AbortSignal;
@@ -74,7 +74,7 @@ function openSession(task: WorkerTask): Session {
     if (isPoolMessage(message)) controller.abort(abortError(STOP_MESSAGES[message.reason]));
   };
   port.on('message', portOnMessage);
-  const reporter = createProgressThrottle(task.progressIntervalMs, (done, total) => post(port, { type: 'progress', done, total }));
+  const reporter = createProgressThrottle(task.progressIntervalMs, (done, total, ts) => post(port, { type: 'progress', done, total, ts }));
   let isEnded = false;
   let hasWarnedProgress = false;
   const ctx: ProcessorContext = Object.freeze({

@@ -174,6 +174,20 @@ export function storeContract(name: string, open: OpenStore, openShared?: OpenSh
       assert.deepEqual(await store.finishedBefore(Number.MAX_SAFE_INTEGER, 10), ['old-b', 'old-a', 'new']);
     });
 
+    test('recentlyFinished returns the ids of the jobs that finished last, latest first, at most limit', async (t) => {
+      const store = await open(t, 10);
+      for (const id of ['a', 'b', 'c', 'd', 'running']) await store.createJob(id, queued(1));
+      await store.append('running', ev.started());
+      await store.append('b', { name: 'job.completed', ts: 3000, data: { durationMs: 1 } });
+      await store.append('a', { name: 'job.cancelled', ts: 4000, data: { durationMs: 1 } });
+      await store.append('d', { name: 'job.failed', ts: 1000, data: { durationMs: 1, error: { code: 'x', message: 'y' } } });
+      assert.deepEqual(await store.recentlyFinished(10), ['a', 'b', 'd']);
+      assert.deepEqual(await store.recentlyFinished(2), ['a', 'b']);
+      assert.deepEqual(await store.recentlyFinished(0), []);
+      await store.delete('b');
+      assert.deepEqual(await store.recentlyFinished(10), ['a', 'd']);
+    });
+
     test('delete forgets the job and its log', async (t) => {
       const store = await open(t, 10);
       await play(store, 'gone', [ev.started(), ev.jobCancelled()]);

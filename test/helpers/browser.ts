@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { HANG_MS } from './patience.js';
 import { REPO_ROOT } from './server.js';
 
 export const CHROMIUM = process.env.JOBCAST_CHROMIUM ?? '/usr/bin/chromium';
@@ -20,10 +21,11 @@ export function browserSkipReason(): string | null {
   return `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
 }
 
-export async function launchBrowser(t: TestContext): Promise<Browser> {
+/** Launches Chromium, closed after the test; `extraArgs` go on its command line (e.g. `--host-resolver-rules=...`). */
+export async function launchBrowser(t: TestContext, extraArgs: readonly string[] = []): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', ...extraArgs],
   });
   t.after(() => browser.close());
   return browser;
@@ -47,6 +49,9 @@ export interface PageOptions {
 export async function openPage(t: TestContext, browser: Browser, url: string, options: PageOptions = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: options.viewport ?? { width: 1100, height: 900 } });
   if (options.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
+  // Playwright's own 30 s would be a speed bound on a busy machine; this only catches a hang.
+  context.setDefaultTimeout(HANG_MS);
+  context.setDefaultNavigationTimeout(HANG_MS);
   const page = await context.newPage();
   const errors: string[] = [];
   const report = (what: string) => {

@@ -1,6 +1,7 @@
 // Small HTTP helpers over the global fetch (undici) for tests.
 
 import type { Snapshot } from '../../server/protocol/types.js';
+import { HANG_MS } from './patience.js';
 
 export interface UploadFile {
   name: string;
@@ -43,12 +44,12 @@ export async function listJobs(baseUrl: string, limit = 50): Promise<Snapshot[]>
   return ((await res.json()) as { jobs: Snapshot[] }).jobs;
 }
 
-/** Polls GET /jobs/{id} until `isDone(snapshot)` (what a polling client does), with a deadline. */
+/** Polls GET /jobs/{id} until `isDone(snapshot)` (what a polling client does); the deadline catches a hang. */
 export async function pollJob(
   baseUrl: string,
   id: string,
   isDone: (s: Snapshot) => boolean = (s) => ['completed', 'failed', 'cancelled'].includes(s.status),
-  timeoutMs = 30_000,
+  timeoutMs = HANG_MS,
 ): Promise<Snapshot> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -176,6 +176,8 @@ const NAMES = [
   '..', '.', 'a/b/c.txt', '....//....//x', '%2e%2e%2fx', './.hidden', 'con', 'nul', 'aux.txt',
   'x'.repeat(300), 'é'.repeat(200), '😀'.repeat(80), 'quote"d', 'back\\slash', 'semi;colon=1', 'tab\there',
   'spooldir/../../jobcast.db', 'in-0', 'options.json', '\u202eexe.txt', 'a\u0085b',
+  // Raw C0 controls, DEL and NUL, as browsers send them (they escape only CR, LF and `"`).
+  'nul\u0000byte.txt', 'bell\u0007\u001b[31mred\u001b[0m', 'del\u007f.txt', '\u0001\u0002x\u001f', 'é\u0000漢\u007f😀',
 ];
 
 function randomData(rng: Rng, boundary: string): Buffer {
@@ -363,11 +365,15 @@ const nulCase: Maker = (rng) => {
   const data = Buffer.from('a\u0000b');
   const variants: Array<[Part[], ReadonlySet<Outcome>]> = [
     [[rawDispositionPart(Buffer.from("name=\"file\"; filename*=UTF-8''nul%00byte.txt"), data)], set(202)],
-    [[rawDispositionPart(Buffer.from('name="file"; filename="raw\u0000nul.txt"'), data)], set('malformed_multipart')],
+    // Dropped from header values as they are read: the name is cleaned, the field name is `name`.
+    [[rawDispositionPart(Buffer.from('name="file"; filename="raw\u0000nul.txt"'), data)], set(202)],
     [[filePart('data.bin', Buffer.alloc(rng.int(1, 5000), 0))], set(202)],
     [[filePart('x', data), fieldPart('label', 'a\u0000b')], set(202)],
-    [[filePart('x', data), fieldPart('na\u0000me', 'v')], set('malformed_multipart')],
+    [[filePart('x', data), fieldPart('na\u0000me', 'v')], set(202)],
+    [[filePart('x', data), fieldPart('fail\u0000Fast', 'maybe')], set('invalid_field')],
+    // In a header name, and as framing (a bare LF), it stays malformed.
     [[filePart('x', data), { head: head('X-\u0000: 1'), data }], set('malformed_multipart')],
+    [[rawDispositionPart(Buffer.from('name="file"; filename="bare\nlf.txt"'), data)], set('malformed_multipart')],
     [[filePart('x', data), fieldPart('options', '{"a":"\u0000"}')], set('invalid_field')],
   ];
   const [parts, expected] = rng.pick(variants);

@@ -3,6 +3,7 @@
 // the connection, and sees whether the server answered, closed or reset.
 
 import { connect, type Socket } from 'node:net';
+import { HANG_MS } from './patience.js';
 
 export interface RawResponse {
   status: number;
@@ -130,7 +131,7 @@ export interface PostOptions {
   sendBytes?: number;
   /** Send the body in pieces of this size, one write each; default: head and body in one write. */
   pieceSize?: number;
-  /** Fail when no answer came within this (default 10 s). */
+  /** Fail when no answer came within this (default HANG_MS: a hang). */
   timeoutMs?: number;
 }
 
@@ -153,7 +154,7 @@ export async function postUpload(port: number, contentType: string, body: Buffer
       if (!(await conn.write(toSend.subarray(offset, offset + options.pieceSize)))) break;
     }
   }
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? HANG_MS;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`POST /jobs: no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -170,4 +171,65 @@ export async function postUpload(port: number, contentType: string, body: Buffer
 /** One chunk of a `Transfer-Encoding: chunked` body (a zero-length piece is the last chunk). */
 export function chunk(piece: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]);
+}
+
+/**
+ * The answers to pipelined requests on one socket, in order. Each body is read by its
+ * Content-Length (a HEAD answer has none, whatever its headers say). Reading starts at
+ * the first next(): until then the socket is paused, a client that does not read.
+ */
+export class PipelinedAnswers {
+  private received: Buffer = Buffer.alloc(0);
+  private isEnded = false;
+  private wake: (() => void) | null = null;
+
+  constructor(readonly socket: Socket) {
+    socket.pause();
+    socket.on('data', (chunk: Buffer) => {
+      this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
+      this.wake?.();
+    });
+    const end = (): void => {
+      this.isEnded = true;
+      this.wake?.();
+    };
+    socket.on('end', end);
+    socket.on('close', end);
+    socket.on('error', end);
+  }
+
+  /** The next answer (`isHead`: to a HEAD request), or null when the connection ends first. */
+  async next(isHead = false): Promise<RawResponse | null> {
+    this.socket.resume();
+    for (;;) {
+      const response = this.take(isHead);
+      if (response !== null) return response;
+      if (this.isEnded) return null;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+  }
+
+  private take(isHead: boolean): RawResponse | null {
+    const headEnd = this.received.indexOf('\r\n\r\n');
+    if (headEnd === -1) return null;
+    const lines = this.received.subarray(0, headEnd).toString('latin1').split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = isHead ? 0 : Number(headers['content-length'] ?? 0);
+    const bodyStart = headEnd + 4;
+    if (this.received.length < bodyStart + length) return null;
+    const body = Buffer.from(this.received.subarray(bodyStart, bodyStart + length));
+    this.received = this.received.subarray(bodyStart + length);
+    let json: any = null;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      // not JSON
+    }
+    return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0), headers, body, json };
+  }
 }

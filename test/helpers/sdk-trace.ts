@@ -1,10 +1,11 @@
 // Recording what the client SDK reports, and awaiting a condition on it with a
-// deadline: the tests wait for callbacks, never for the clock.
+// deadline that only catches a hang: the tests wait for callbacks, never for the clock.
 
 import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { createClient, type ClientOptions, type ConnectionDetail, type ConnectionState, type JobcastClient } from '../../client/jobcast-client.js';
 import type { ServerMessage } from '../../server/protocol/types.js';
+import { HANG_MS } from './patience.js';
 
 /** Everything a callback was called with, in order; `until` resolves once a value satisfies a predicate. */
 export class Trace<T> {
@@ -28,7 +29,7 @@ export class Trace<T> {
   }
 
   /** Resolves with the first value from index `from` on (default 0) that passes `test`; rejects after `timeoutMs`. */
-  until(what: string, test: (value: T) => boolean, { from = 0, timeoutMs = 20_000 } = {}): Promise<T> {
+  until(what: string, test: (value: T) => boolean, { from = 0, timeoutMs = HANG_MS } = {}): Promise<T> {
     const found = this.values.slice(from).find(test);
     if (found !== undefined) return Promise.resolve(found);
     return new Promise<T>((resolve, reject) => {
@@ -78,9 +79,13 @@ export interface TestClient {
   states: Trace<[ConnectionState, ConnectionDetail]>;
 }
 
-/** A client on the real `ws` WebSocket (or the one given), quick to reconnect, closed after the test. */
+/**
+ * A client on the real `ws` WebSocket (or the one given), quick to reconnect, closed after
+ * the test. It pings only every HANG_MS unless told otherwise: a scripted peer does not
+ * answer pings, and a test that is slow on a busy machine must not see its socket replaced.
+ */
 export function openClient(t: TestContext, options: ClientOptions): TestClient {
-  const client = createClient({ WebSocket, backoff: { initialMs: 50, maxMs: 400 }, ...options });
+  const client = createClient({ WebSocket, backoff: { initialMs: 50, maxMs: 400 }, pingIntervalMs: HANG_MS, ...options });
   t.after(() => client.close());
   const states = new Trace<[ConnectionState, ConnectionDetail]>();
   client.onConnectionState((state, detail) => states.push([state, detail]));

@@ -56,10 +56,11 @@ export interface ChildServer {
   kill(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Runs `node dist/server/main.js ARGS --port 0` and resolves once it logs that it listens. */
-export function spawnServer(t: TestContext, args: string[]): Promise<ChildServer> {
+/** Runs `node dist/server/main.js ARGS --port 0` (with `env` added) and resolves once it logs that it listens. */
+export function spawnServer(t: TestContext, args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
   const child = spawn(process.execPath, [MAIN, ...args, '--port', '0', '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const kill = (signal: NodeJS.Signals = 'SIGKILL') => {

@@ -1,6 +1,8 @@
 // A Server-Sent Events reader for tests: parses a fetch body stream by the rules of the
 // HTML event-stream format (lines, blank-line dispatch, comments, one leading space).
 
+import { HANG_MS } from './patience.js';
+
 export interface SseMessage {
   /** The `id:` of this message, or null when it had none (not the sticky last id). */
   id: string | null;
@@ -27,7 +29,7 @@ export class SseReader {
   }
 
   /** The next message, or null once the stream has ended; rejects after `timeoutMs`. */
-  async next(timeoutMs = 5000): Promise<SseMessage | null> {
+  async next(timeoutMs = HANG_MS): Promise<SseMessage | null> {
     const deadline = Date.now() + timeoutMs;
     while (this.ready.length === 0 && !this.isDone) {
       const left = deadline - Date.now();
@@ -47,7 +49,7 @@ export class SseReader {
   }
 
   /** Every message up to the end of the stream. */
-  async rest(timeoutMs = 10_000): Promise<SseMessage[]> {
+  async rest(timeoutMs = HANG_MS): Promise<SseMessage[]> {
     const messages: SseMessage[] = [];
     for (let m = await this.next(timeoutMs); m !== null; m = await this.next(timeoutMs)) messages.push(m);
     return messages;

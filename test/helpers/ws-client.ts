@@ -7,6 +7,7 @@ import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { applyEvent } from '../../server/protocol/reducer.js';
 import type { JobEvent, ServerMessage, Snapshot } from '../../server/protocol/types.js';
+import { HANG_MS } from './patience.js';
 
 export type Message = ServerMessage;
 export type Subscribed = Extract<Message, { type: 'subscribed' }>;
@@ -125,7 +126,7 @@ export class WsClient {
    * The next message matching `predicate` (any message by default); messages before it
    * that do not match are dropped from the queue (they are still in `received` and folded).
    */
-  next(predicate: Predicate = () => true, timeoutMs = 5000, what = 'a message'): Promise<Message> {
+  next(predicate: Predicate = () => true, timeoutMs = HANG_MS, what = 'a message'): Promise<Message> {
     if (this.waiter !== null) return Promise.reject(new Error('next() is already waiting'));
     while (this.queue.length > 0) {
       const message = this.queue.shift()!;
@@ -146,7 +147,7 @@ export class WsClient {
   }
 
   /** The next message of `type` (for `job` when given). */
-  nextOf<T extends Message['type']>(type: T, job?: string, timeoutMs = 5000): Promise<Extract<Message, { type: T }>> {
+  nextOf<T extends Message['type']>(type: T, job?: string, timeoutMs = HANG_MS): Promise<Extract<Message, { type: T }>> {
     const isJob = (m: Message) => job === undefined || jobOf(m) === job;
     return this.next((m) => m.type === type && isJob(m), timeoutMs, `${type}${job === undefined ? '' : ` for ${job}`}`) as Promise<
       Extract<Message, { type: T }>
@@ -154,14 +155,14 @@ export class WsClient {
   }
 
   /** Sends subscribe and resolves with `subscribed` (or the `error`) for that job. */
-  async subscribe(job: string, since?: number, timeoutMs = 5000): Promise<Subscribed | ErrorMessage> {
+  async subscribe(job: string, since?: number, timeoutMs = HANG_MS): Promise<Subscribed | ErrorMessage> {
     this.send({ op: 'subscribe', job, ...(since !== undefined && { since }) });
     const answer = await this.next((m) => (m.type === 'subscribed' || m.type === 'error') && m.job === job, timeoutMs, `subscribed for ${job}`);
     return answer as Subscribed | ErrorMessage;
   }
 
   /** The close code and reason once the connection is closed; rejects after `timeoutMs`. */
-  waitClosed(timeoutMs = 10_000): Promise<CloseInfo> {
+  waitClosed(timeoutMs = HANG_MS): Promise<CloseInfo> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the connection was not closed within ${timeoutMs} ms`)), timeoutMs);
@@ -170,14 +171,14 @@ export class WsClient {
   }
 
   /** Resolves once the view of `job` has folded a final status (the job ended). */
-  async untilFinal(job: string, timeoutMs = 20_000): Promise<JobView> {
+  async untilFinal(job: string, timeoutMs = HANG_MS): Promise<JobView> {
     const view = this.tracker.view(job);
     if (!view.isFinal) await this.next(() => this.tracker.view(job).isFinal, timeoutMs, `the end of job ${job}`);
     return view;
   }
 
   /** Sends a ping message and waits for its pong: every frame the server sent before is in by then. */
-  async roundTrip(timeoutMs = 5000): Promise<void> {
+  async roundTrip(timeoutMs = HANG_MS): Promise<void> {
     this.send({ op: 'ping' });
     await this.next((m) => m.type === 'pong', timeoutMs, 'pong');
   }
@@ -235,8 +236,8 @@ export async function connectWs(t: TestContext, baseUrl: string, options: Connec
   return client;
 }
 
-/** Waits until `condition()` holds, checking every few ms, or fails after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+/** Waits until `condition()` holds, checking every few ms, or fails after `timeoutMs` (a hang). */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

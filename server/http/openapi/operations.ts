@@ -21,7 +21,16 @@ export interface Operation {
 }
 
 /** Codes any request may get: answered before the route runs, or by a bug. */
-export const COMMON_ERRORS: readonly ErrorCode[] = ['malformed_request', 'headers_too_large', 'request_timeout', 'too_many_connections', 'method_not_allowed', 'internal_error'];
+export const COMMON_ERRORS: readonly ErrorCode[] = [
+  'malformed_request',
+  'headers_too_large',
+  'request_timeout',
+  'too_many_connections',
+  'misdirected_request',
+  'method_not_allowed',
+  'body_not_allowed',
+  'internal_error',
+];
 /** Codes a request to no route gets. */
 export const UNKNOWN_ROUTE_ERRORS: readonly ErrorCode[] = ['not_found'];
 
@@ -73,7 +82,8 @@ export const OPERATIONS: Record<string, Operation> = {
     },
     errors: [
       'unsupported_media_type', 'malformed_multipart', 'no_files', 'unknown_processor', 'invalid_field', 'file_too_large', 'too_many_files',
-      'upload_too_large', 'unauthorized', 'queue_full', 'too_many_uploads', 'insufficient_storage', 'not_ready', 'shutting_down', 'invalid_query',
+      'upload_too_large', 'upload_too_slow', 'unauthorized', 'queue_full', 'too_many_uploads', 'insufficient_storage', 'not_ready',
+      'shutting_down', 'invalid_query',
     ],
   },
   'GET /jobs': {
@@ -133,6 +143,13 @@ export const OPERATIONS: Record<string, Operation> = {
       '204': { description: 'the job has ended and Last-Event-ID is its final seq: nothing more will come' },
     },
     errors: ['job_not_found', 'invalid_query'],
+  },
+  'HEAD /jobs/{id}/events': {
+    summary: 'The head a GET of the event stream would get, without the stream',
+    tags: ['jobs', 'live'],
+    parameters: [jobId],
+    responses: { '200': { description: 'the stream exists; no body' } },
+    errors: ['job_not_found'],
   },
   'GET /jobs/{id}/files/{index}/output': {
     summary: 'The output file a processor produced',

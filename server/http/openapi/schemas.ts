@@ -23,7 +23,7 @@ export function object(properties: Record<string, Schema>, optional: readonly st
 }
 
 /** Codes a WebSocket `error` message carries (SPEC 3.3). */
-export const SOCKET_ERROR_CODES: readonly ErrorCode[] = ['bad_message', 'job_not_found', 'unauthorized', 'too_many_subscriptions', 'internal_error'];
+export const SOCKET_ERROR_CODES: readonly ErrorCode[] = ['bad_message', 'job_not_found', 'unauthorized', 'too_many_subscriptions', 'too_many_messages', 'internal_error'];
 /** Codes of a failed file (`file.failed`, SPEC 4). */
 export const FILE_ERROR_CODES: readonly ErrorCode[] = ['processor_error', 'timeout', 'worker_crashed'];
 /** Codes of a failed job (`job.failed`). */

@@ -32,7 +32,7 @@ export class CommandFileRun implements ChildListener {
     this.#req = req;
     this.#child = child;
     this.#settings = settings;
-    this.#throttle = createProgressThrottle(settings.progressIntervalMs, (done, total) => this.#callOnProgress(done, total));
+    this.#throttle = createProgressThrottle(settings.progressIntervalMs, (done, total, ts) => this.#callOnProgress(done, total, ts));
     this.#outcome = new Promise((resolve) => (this.#resolve = resolve));
   }
 
@@ -160,10 +160,10 @@ export class CommandFileRun implements ChildListener {
     return this.#requestSentAt === null ? 0 : Math.round(performance.now() - this.#requestSentAt);
   }
 
-  #callOnProgress(done: number, total: number | null): void {
+  #callOnProgress(done: number, total: number | null, ts: number): void {
     if (this.#isSettled || this.#stopReason !== null) return;
     try {
-      this.req.onProgress(done, total);
+      this.req.onProgress(done, total, ts);
     } catch (err) {
       this.#settings.logger.error({ err, job: this.req.jobId }, 'the onProgress callback threw');
     }

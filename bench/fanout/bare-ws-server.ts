@@ -4,7 +4,7 @@
 // slow-reader policy, no heartbeat. The frames are the JSON jobcast sends for the same
 // event (same fields in the same order, same data), as text frames.
 //
-// Usage (from bench/fanout.js): node --expose-gc bare-server.js
+// Usage (from bench/fanout.js): node --expose-gc bare-ws-server.js
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     for (const c of wss.clients) c.send(buf, { binary: false });
   };
   const { port } = server.address() as AddressInfo;
-  const ready: ServerReady = { port, job: JOB_ID, nextSeq: FIRST_PROGRESS_SEQ, label: 'bare ws' };
+  const ready: ServerReady = { port, job: JOB_ID, nextSeq: FIRST_PROGRESS_SEQ };
   serveParent(serverHandlers(emit, () => wss.clients.size, FIRST_PROGRESS_SEQ), ready);
 }
 

@@ -1,0 +1,69 @@
+// The server under a benchmark: `dist/server/main.js` in its own process, with a sqlite
+// store and a spool in a temp folder of its own, on a free port of 127.0.0.1. What a
+// benchmark measures of it (RSS) is read from /proc, the same way for every server.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
+
+export class ServerProcess {
+  readonly dir: string;
+  private child: ChildProcess | null = null;
+  port = 0;
+
+  /** `name` goes into the temp folder's name, so a leftover folder says which benchmark made it. */
+  constructor(name: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `jobcast-bench-${name}-`));
+  }
+
+  /** Starts the server with `args` besides its own store, spool and port; resolves once it listens. */
+  async start(args: readonly string[]): Promise<void> {
+    const own = ['--port', '0', '--store', `sqlite:${join(this.dir, 'jobcast.db')}`, '--spool-dir', join(this.dir, 'spool'), '--log-level', 'info'];
+    const child = spawn(process.execPath, [MAIN, ...own, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.child = child;
+    this.port = await new Promise<number>((resolve, reject) => {
+      let text = '';
+      child.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening`)));
+      child.stdout!.setEncoding('utf8');
+      const onData = (chunk: string): void => {
+        text += chunk;
+        const match = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(text);
+        if (match === null) return;
+        child.stdout!.off('data', onData);
+        resolve(Number(match[1]));
+      };
+      child.stdout!.on('data', onData);
+    });
+    // Logs are not the subject here; keep the pipe drained.
+    child.stdout!.resume();
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Resident memory of the server process, in bytes (VmRSS), or 0 once it has exited. */
+  rss(): number {
+    try {
+      const status = readFileSync(`/proc/${this.child!.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Stops the server (SIGKILL unless told otherwise: a server an attack left busy would take its time) and removes its folder. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (child !== null && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
