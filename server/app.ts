@@ -27,6 +27,7 @@ import { JobReader } from './jobs/reader.js';
 import { rebuildQueue } from './jobs/recovery.js';
 import { RetentionSweeper } from './jobs/retention.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { TakeoverWatcher } from './jobs/takeover.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics, type PushStats } from './metrics.js';
 import { Spool } from './spool/spool.js';
@@ -68,13 +69,16 @@ export interface StartOptions {
 }
 
 /** The parts that hold and move jobs; none of them knows HTTP. */
-interface JobParts {
+export interface JobParts {
   log: JobLog;
-  positions: PositionNotifier;
+  /** Position messages for this process's subscribers; none in a worker, which has none. */
+  positions: PositionNotifier | null;
   intake: Intake;
   reader: JobReader;
   control: JobControl;
   scheduler: Scheduler;
+  /** Takes over the jobs of processes that stopped renewing their claims; only with a shared queue. */
+  takeover: TakeoverWatcher | null;
   retention: RetentionSweeper | null;
   metrics: Metrics;
 }
@@ -90,20 +94,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }
   // Before anything is opened or swept: a spool holding the database would have it swept away.
   await assertSpoolApartFromStore(config.spoolDir, config.store);
-  const opened = await openBackend(config.store, { logSize: config.logSize });
+  const opened = await openBackend(config.store, { logSize: config.logSize, redisPrefix: config.redisPrefix, logger });
   const backend: Backend = options.wrapStore === undefined ? opened : { ...opened, store: options.wrapStore(opened.store) };
-  const spool = new Spool(config.spoolDir);
-  await spool.init();
-  // Files of uploads that never became jobs (a crash mid-upload) belong to nobody.
-  const removed = await spool.sweepOrphans(async (id) => (await backend.store.getSnapshot(id)) !== null);
-  if (removed > 0) logger.info({ removed }, 'removed spool folders of jobs the store does not hold');
-
+  const spool = await openSpool(config, backend, logger);
   const pool = new ProcessorPool({ workers: config.workers, progressIntervalMs: config.progressIntervalMs, registry, logger });
   // The hub is built below; its gauges are read at scrape time.
-  const jobs = await startJobs(config, { backend, spool, pool, registry, logger, pushStats: () => hub.stats() });
+  const jobs = await startJobs(config, { backend, spool, pool, registry, logger, pushStats: () => hub.stats() }, 'serve');
+  const positions = jobs.positions!;
   const hub = new Hub({
     feed: backend.feed,
-    positions: jobs.positions,
+    positions,
     logger,
     getSnapshot: (id) => jobs.reader.get(id),
     eventsSince: (id, since) => backend.store.eventsSince(id, since),
@@ -131,7 +131,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await jobs.scheduler.close(config.shutdownGraceMs);
       engine.stopListening();
       jobs.retention?.stop();
-      jobs.positions.close();
+      jobs.takeover?.stop();
+      positions.close();
       // After the grace period, so subscribers see the last files finish and the requeues;
       // before the engine closes what is left, so that WebSockets see 1001.
       hub.close();
@@ -144,17 +145,36 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   return { url, port: engine.port, config, log: jobs.log, hub, logger, close };
 }
 
-/** Builds the job parts over the backend, recovers the queue if it lives here, and starts scheduling. */
-async function startJobs(
+/**
+ * Opens the spool and removes the files of uploads that never became jobs (a crash
+ * mid-upload). With a store shared by processes, one process sweeps at a time and spares
+ * folders that changed lately: another process's upload may be streaming into one.
+ */
+export async function openSpool(config: Config, backend: Backend, logger: Logger): Promise<Spool> {
+  const spool = new Spool(config.spoolDir);
+  await spool.init();
+  const isKnown = async (id: string): Promise<boolean> => (await backend.store.getSnapshot(id)) !== null;
+  const minIdleMs = backend.isLocal ? 0 : 2 * config.uploadIdleTimeoutMs;
+  const removed = await backend.exclusive('spool-sweep', 10 * 60_000, () => spool.sweepOrphans(isKnown, { minIdleMs }));
+  if (removed !== null && removed > 0) logger.info({ removed }, 'removed spool folders of jobs the store does not hold');
+  return spool;
+}
+
+/**
+ * Builds the job parts over the backend, recovers the queue if it lives here, and starts
+ * scheduling. A `worker` process (SPEC 6) has no subscribers, so no position messages.
+ */
+export async function startJobs(
   config: Config,
-  deps: { backend: Backend; spool: Spool; pool: ProcessorPool; registry: ProcessorRegistry; logger: Logger; pushStats: () => PushStats },
+  deps: { backend: Backend; spool: Spool; pool: ProcessorPool; registry: ProcessorRegistry; logger: Logger; pushStats?: () => PushStats },
+  role: 'serve' | 'worker',
 ): Promise<JobParts> {
   const { backend, spool, pool, registry, logger } = deps;
   const { store, queue, feed } = backend;
   const log = new JobLog(store, feed);
-  const positions = new PositionNotifier(queue, feed, config.progressIntervalMs);
+  const positions = role === 'serve' ? new PositionNotifier(queue, feed, config.progressIntervalMs) : null;
   const intake = new Intake({ log, queue, files: spool, maxQueuedJobs: config.maxQueuedJobs });
-  const reader = new JobReader({ store, queue, feed, knownPosition: (id) => positions.known(id) });
+  const reader = new JobReader({ store, queue, feed, knownPosition: (id) => positions?.known(id) ?? null });
   const control = new JobControl({ log, store, queue, feed, files: spool, reader });
   const scheduler = new Scheduler({
     log,
@@ -166,14 +186,21 @@ async function startJobs(
     isProcessor: (name) => registry.has(name),
     concurrency: config.concurrency,
     fileTimeoutMs: config.fileTimeoutMs,
+    leaseMs: config.leaseMs,
     logger,
   });
   const metrics = createMetrics(store, feed, () => scheduler.stats(), deps.pushStats);
   if (backend.isLocal) await rebuildQueue({ store, queue, log, logger });
   scheduler.start();
-  const retention = config.retentionMs === null ? null : new RetentionSweeper(store, (id) => control.forget(id), config.retentionMs, logger);
+  // A queue kept in this process has no other process to take over from.
+  const takeover = backend.isLocal ? null : new TakeoverWatcher({ queue, log, logger, leaseMs: config.leaseMs, onTakeover: () => metrics.takeover() });
+  takeover?.start();
+  const retention =
+    config.retentionMs === null
+      ? null
+      : new RetentionSweeper(store, (id) => control.forget(id), config.retentionMs, logger, (sweep) => backend.exclusive('retention', 10 * 60_000, sweep));
   retention?.start();
-  return { log, positions, intake, reader, control, scheduler, retention, metrics };
+  return { log, positions, intake, reader, control, scheduler, takeover, retention, metrics };
 }
 
 /** The routes and the WebSocket side, served by the engine. */

@@ -1,10 +1,11 @@
 // Turns --store into the three parts the jobs stand on: a Store (records and logs), a
 // Queue (the waiting line, claims and leases) and a Feed (what every process hears).
 // The memory and SQLite stores are kept by one process, so their queue and feed live in
-// that process too; a shared store (Redis) will bring a shared queue and feed.
+// that process too; Redis is shared by processes and brings a shared queue and feed.
 
 import { LocalFeed } from './feed/local-feed.js';
 import type { Feed } from './feed/feed.js';
+import type { Logger } from './logger.js';
 import { LocalQueue } from './queue/local-queue.js';
 import type { Queue } from './queue/queue.js';
 import { openStore } from './store/open-store.js';
@@ -16,15 +17,33 @@ export interface Backend {
   feed: Feed;
   /**
    * True when the queue lives in this process (memory, SQLite): it is rebuilt from the
-   * store at start (jobs/recovery.ts). A shared queue outlives its processes.
+   * store at start (jobs/recovery.ts). A shared queue outlives its processes, and the
+   * claims of a process that died come back through their expired leases (jobs/takeover.ts).
    */
   isLocal: boolean;
+  /**
+   * Runs `task` unless another process sharing the store runs the same `name` now (the
+   * retention and spool sweeps); resolves with its result, or null when it was skipped.
+   * A lock held by a process that died frees itself after `ttlMs`.
+   */
+  exclusive<T>(name: string, ttlMs: number, task: () => Promise<T>): Promise<T | null>;
   /** Closes the feed, the queue and the store; safe to call twice. */
   close(): Promise<void>;
 }
 
-/** Opens the store named by `url` (--store; see openStore) with the queue and feed that go with it. */
-export async function openBackend(url: string, options: StoreOptions): Promise<Backend> {
+export interface BackendOptions extends StoreOptions {
+  /** --redis-prefix: every Redis key starts with it (default `jobcast:`). */
+  redisPrefix?: string;
+  /** Where the Redis backend logs its checks and feed losses. */
+  logger: Logger;
+}
+
+/** Opens the store named by `url` (--store; see openStore, and `redis://` below) with the queue and feed that go with it. */
+export async function openBackend(url: string, options: BackendOptions): Promise<Backend> {
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+    const { openRedisBackend } = await import('./redis/redis-backend.js');
+    return openRedisBackend(url, { logSize: options.logSize, prefix: options.redisPrefix ?? 'jobcast:', logger: options.logger });
+  }
   const store = await openStore(url, options);
   const feed = new LocalFeed();
   const queue = new LocalQueue({
@@ -38,5 +57,6 @@ export async function openBackend(url: string, options: StoreOptions): Promise<B
       await queue.close();
       await store.close();
     })());
-  return { store, queue, feed, isLocal: true, close };
+  // One process: nobody to share a sweep with.
+  return { store, queue, feed, isLocal: true, close, exclusive: (_name, _ttlMs, task) => task() };
 }

@@ -9,7 +9,7 @@ export interface Config {
   readonly host: string;
   /** TCP port; 0 picks a free one. Default 8080. */
   readonly port: number;
-  /** `sqlite:PATH`, `memory` or `redis://host:port`. Default `sqlite:./data/jobcast.db`. */
+  /** `sqlite:PATH`, `memory` or `redis://[user:pass@]host:port[/db]` (`rediss://` for TLS). Default `sqlite:./data/jobcast.db`. */
   readonly store: string;
   /** Where uploaded files and outputs live. Default `./data/spool`. */
   readonly spoolDir: string;
@@ -79,6 +79,12 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Key prefix in Redis. Default `jobcast:`. */
   readonly redisPrefix: string;
+  /**
+   * How long a claim on a job lasts unless renewed (renewed every third of it). With a
+   * shared store (Redis), the job of a process silent for this long is taken over by
+   * another within `lease * 1.2` (the lease, then a check every fifth of it). Default 10s.
+   */
+  readonly leaseMs: number;
   /** pino level. Default `info`. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -126,6 +132,8 @@ const SETTINGS: Record<string, Setting> = {
   heartbeat: { key: 'heartbeatMs', kind: 'duration', min: 100 },
   'shutdown-grace': { key: 'shutdownGraceMs', kind: 'duration', min: 0 },
   'redis-prefix': { key: 'redisPrefix', kind: 'string' },
+  // At least 300 ms: renewals every third of it must fit between two event-loop stalls.
+  lease: { key: 'leaseMs', kind: 'duration', min: 300 },
   'log-level': { key: 'logLevel', kind: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
 };
 
@@ -161,6 +169,7 @@ export const DEFAULTS: Config = Object.freeze({
   heartbeatMs: 30_000,
   shutdownGraceMs: 10_000,
   redisPrefix: 'jobcast:',
+  leaseMs: 10_000,
   logLevel: 'info',
 });
 
@@ -271,8 +280,11 @@ function validate(config: Config): Config {
   if (config.maxFileSize > config.maxUploadSize) {
     throw new ConfigError(`--max-file-size (${config.maxFileSize}) must not exceed --max-upload-size (${config.maxUploadSize})`);
   }
-  if (!/^(sqlite:.+|memory|redis:\/\/.+)$/.test(config.store)) {
+  if (!/^(sqlite:.+|memory|rediss?:\/\/.+)$/.test(config.store)) {
     throw new ConfigError(`--store must be sqlite:PATH, memory or redis://host:port, got '${config.store}'`);
+  }
+  if (config.redisPrefix === '' || /[\s{}]/.test(config.redisPrefix)) {
+    throw new ConfigError(`--redis-prefix must be a non-empty key prefix without blanks or braces, got '${config.redisPrefix}'`);
   }
   if (config.token !== null && config.token.length < 8) throw new ConfigError('--token must be at least 8 characters long');
   for (const origin of config.allowedOrigins) {

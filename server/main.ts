@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The jobcast process: read the configuration, start the server, stop gracefully on SIGTERM/SIGINT.
+// The jobcast process: read the configuration, start the server (or a worker), stop gracefully on SIGTERM/SIGINT.
 
 import { startServer } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { startWorker } from './worker-process.js';
 
 /** Exit code for settings that cannot work (SPEC 5). */
 const EXIT_CONFIG = 2;
@@ -15,14 +16,11 @@ async function main(): Promise<void> {
   } catch (err) {
     return exitWith(err);
   }
-  if (parsed.command === 'worker') {
-    console.error('jobcast: `worker` processes jobs of a shared store, which needs --store redis://; this build has the sqlite and memory stores only');
-    process.exit(EXIT_CONFIG);
-  }
   const logger = createLogger(parsed.config.logLevel);
   let server;
   try {
-    server = await startServer(parsed.config, { logger });
+    // `worker`: processing only, for a store shared by processes (SPEC 6).
+    server = parsed.command === 'worker' ? await startWorker(parsed.config, { logger }) : await startServer(parsed.config, { logger });
   } catch (err) {
     return exitWith(err);
   }

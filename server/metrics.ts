@@ -22,6 +22,8 @@ export interface Metrics {
   uploadAccepted(bytes: number): void;
   /** Counts an upload refused with `code`. */
   uploadRefused(code: string): void;
+  /** Counts a job this process took over from one that stopped renewing its claim. */
+  takeover(): void;
 }
 
 /** Builds a registry of its own (tests run several servers in one process). */
@@ -31,7 +33,7 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
 
   new client.Gauge({
     name: 'jobcast_jobs',
-    help: 'Jobs in the store by status',
+    help: 'Jobs in the store by status (with a shared store: the whole cluster)',
     labelNames: ['status'],
     registers: [registry],
     async collect() {
@@ -41,7 +43,7 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
   });
   new client.Gauge({
     name: 'jobcast_queue_depth',
-    help: 'Jobs waiting in the queue',
+    help: 'Jobs waiting in the queue (with a shared store: the one queue of the cluster)',
     registers: [registry],
     async collect() {
       this.set((await queueStats()).queued);
@@ -64,7 +66,7 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
   });
   const events = new client.Counter({
     name: 'jobcast_events_total',
-    help: 'Job events appended, by name',
+    help: 'Job events this process heard, by name (with a store shared by processes: every event of the cluster, on each process)',
     labelNames: ['name'],
     registers: [registry],
   });
@@ -80,6 +82,18 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
     registers: [registry],
   });
 
+  const takeovers = new client.Counter({
+    name: 'jobcast_takeovers_total',
+    help: 'Jobs this process took over from a process that stopped renewing its claim (shared store only)',
+    registers: [registry],
+  });
+  const resyncs = new client.Counter({
+    name: 'jobcast_feed_resyncs_total',
+    help: 'Times this process found it had missed feed entries and sent its subscribers fresh snapshots (shared store only)',
+    registers: [registry],
+  });
+  feed.on('resync', () => resyncs.inc());
+
   if (pushStats !== undefined) registerPushGauges(registry, pushStats);
 
   feed.on('event', (event: JobEvent, snapshot: Snapshot) => {
@@ -94,6 +108,7 @@ export function createMetrics(store: Store, feed: Feed, queueStats: () => Promis
     registry,
     uploadAccepted: (bytes) => uploadBytes.inc(bytes),
     uploadRefused: (code) => uploadsRefused.inc({ code }),
+    takeover: () => takeovers.inc(),
   };
 }
 

@@ -36,6 +36,8 @@ test('flags win over environment variables, which win over defaults', () => {
   assert.equal(config.concurrency, 2);
   assert.equal(config.fileTimeoutMs, 30_000);
   assert.equal(loadConfig(['worker'], {}).command, 'worker');
+  const redis = loadConfig(['worker', '--store', 'redis://u:p@10.0.0.5:6380/2', '--lease', '3s'], { JOBCAST_REDIS_PREFIX: 'jc:' }).config;
+  assert.deepEqual([redis.store, redis.leaseMs, redis.redisPrefix, DEFAULTS.leaseMs], ['redis://u:p@10.0.0.5:6380/2', 3000, 'jc:', 10_000]);
 });
 
 test('invalid settings name the setting', () => {
@@ -49,6 +51,8 @@ test('invalid settings name the setting', () => {
     [['--nope', '1'], /unknown setting --nope/],
     [['--heartbeat'], /--heartbeat needs a value/],
     [['--allowed-origins', 'example.com'], /--allowed-origins must list origins/],
+    [['--lease', '100ms'], /--lease must be a duration of at least 300/],
+    [['--redis-prefix', 'a b'], /--redis-prefix must be a non-empty key prefix/],
   ];
   for (const [argv, message] of cases) assert.throws(() => loadConfig(argv, {}), (err: Error) => err instanceof ConfigError && message.test(err.message), argv.join(' '));
   assert.throws(() => loadConfig([], { JOBCAST_LOG_SIZE: 'many' }), /--log-size must be a whole number/);

@@ -166,7 +166,7 @@ describe('sqlite store', () => {
     await memory.close();
     await assert.rejects(openStore('redis://localhost:6379', { logSize: 5 }), {
       name: 'ConfigError',
-      message: '--store redis:// is not available in this build; use sqlite:PATH or memory',
+      message: '--store redis:// comes with its queue and feed: open it with openBackend',
     });
     await assert.rejects(openStore('postgres://x', { logSize: 5 }), { name: 'ConfigError' });
     await assert.rejects(openStore('sqlite:', { logSize: 5 }), { name: 'ConfigError' });

@@ -192,6 +192,8 @@ async function output(opts: JobRoutesOptions, params: Record<string, string>): P
   const file = /^\d+$/.test(indexText) ? snapshot.files[Number(indexText)] : undefined;
   if (file === undefined || !file.output) throw new JobcastError('output_not_found');
   const path = opts.spool.outputPath(snapshot.id, file.index);
+  // Its completion is stored before the output is published under this name (runner.ts).
+  await opts.spool.recoverOutput(snapshot.id, file.index);
   const size = await stat(path).then((s) => s.size, () => null);
   if (size === null) throw new JobcastError('output_not_found');
   const produced = opts.outputOf(snapshot.processor);

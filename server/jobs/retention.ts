@@ -15,6 +15,12 @@ export class RetentionSweeper {
     private readonly forget: (id: string) => Promise<void>,
     private readonly retentionMs: number,
     private readonly logger: Logger,
+    /**
+     * Runs a sweep unless another process sharing the store runs one now (then resolves
+     * null); default: runs it. Two processes deleting the same jobs would each tell every
+     * subscriber twice.
+     */
+    private readonly exclusive: (sweep: () => Promise<number>) => Promise<number | null> = (sweep) => sweep(),
   ) {}
 
   /** Sweeps now, then every tenth of the retention period (at most once a minute). */
@@ -27,7 +33,9 @@ export class RetentionSweeper {
 
   /** Deletes finished jobs past retention; resolves with how many. Concurrent calls share one sweep. */
   sweep(): Promise<number> {
-    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = null));
+    this.sweeping ??= this.exclusive(() => this.sweepOnce())
+      .then((deleted) => deleted ?? 0, () => 0)
+      .finally(() => (this.sweeping = null));
     return this.sweeping;
   }
 

@@ -15,7 +15,7 @@ import type { JobLog } from './job-log.js';
 export interface RunnerDeps {
   log: JobLog;
   pool: { run(request: RunFileRequest): Promise<RunFileOutcome> };
-  files: Pick<JobFiles, 'inputPath' | 'outputPath' | 'readOptions'>;
+  files: Pick<JobFiles, 'inputPath' | 'readOptions' | 'claimOutputPath' | 'clearClaimOutputs' | 'publishOutput' | 'recoverOutput'>;
   isProcessor(name: string): boolean;
   fileTimeoutMs: number | null;
   logger: Logger;
@@ -78,6 +78,8 @@ export async function runJob(deps: RunnerDeps, job: RunningJob): Promise<'finish
     return 'finished';
   }
   const options = await deps.files.readOptions(job.id);
+  // A process that died between storing a file's completion and publishing its output.
+  for (const file of snapshot.files) if (file.status === 'done' && file.output) await deps.files.recoverOutput(job.id, file.index);
   const eta = new JobEta(snapshot, runStartedAt);
   let failed = 0;
   for (const file of snapshot.files) {
@@ -88,6 +90,8 @@ export async function runJob(deps: RunnerDeps, job: RunningJob): Promise<'finish
     if (outcome.ok) {
       const { durationMs, result, output } = outcome;
       snapshot = await job.append(log, { name: 'file.completed', data: { file: file.index, durationMs, result, output } });
+      // Only now, with the completion stored under this claim's token (runFile).
+      if (output) await deps.files.publishOutput(job.id, file.index, job.claim.fence);
       eta.fileDone(file);
       continue;
     }
@@ -122,6 +126,8 @@ async function runFile(
   options: Record<string, unknown>,
   eta: JobEta,
 ): Promise<RunFileOutcome> {
+  // What earlier claims left of this file's output (a run that died or lost the job mid-file).
+  await deps.files.clearClaimOutputs(job.id, file.index);
   const fileStartedAt = Date.now();
   await job.append(deps.log, { name: 'file.started', data: { file: file.index }, ts: fileStartedAt });
   let isSettled = false;
@@ -145,7 +151,8 @@ async function runFile(
       processor: snapshot.processor,
       file: { path: deps.files.inputPath(job.id, file.index), name: file.name, size: file.size, type: file.type, index: file.index },
       options,
-      outputPath: deps.files.outputPath(job.id, file.index),
+      // A path of this claim alone: a run that lost the job never writes over the new owner's output.
+      outputPath: deps.files.claimOutputPath(job.id, file.index, job.claim.fence),
       jobId: job.id,
       signal: job.controller.signal,
       timeoutMs: deps.fileTimeoutMs,

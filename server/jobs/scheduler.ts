@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { Feed } from '../feed/feed.js';
 import { isFinalStatus, type QueueStats } from '../protocol/types.js';
 import type { Claim, Queue } from '../queue/queue.js';
+import { isJobcastError } from '../errors.js';
 import { isFencedError, type Store } from '../store/store.js';
 import { runJob, RunningJob, type RunnerDeps } from './runner.js';
 import { StoreFaultHold } from './store-fault.js';
@@ -133,15 +134,18 @@ export class Scheduler {
 
   private launch(claim: Claim): void {
     const job = new RunningJob(claim);
-    const done = this.run(job).finally(() => {
-      this.running.delete(job.id);
-      void this.pump();
-    });
+    const done = this.run(job)
+      .catch((err: unknown) => this.opts.logger.error({ job: job.id, err }, 'a run ended on an error the store did not let it record'))
+      .finally(() => {
+        this.running.delete(job.id);
+        void this.pump();
+      });
     this.running.set(job.id, { job, done });
   }
 
   private async run(job: RunningJob): Promise<void> {
     try {
+      await this.recordTakeover(job);
       const outcome = await runJob(this.opts, job);
       if (outcome === 'finished') await this.opts.queue.ack(job.claim);
       else await this.afterStop(job);
@@ -149,6 +153,18 @@ export class Scheduler {
       if (isFencedError(err)) return this.fencedOff(job);
       await this.afterRunError(job, err);
     }
+  }
+
+  /**
+   * A claimed job that the store still has `running` was taken from an owner without a
+   * job.requeued: the process that released it died before appending one, or this claim
+   * came first and fenced that append off (jobs/takeover.ts). The claim records it, so
+   * the file that was running is pending again and runs from its start.
+   */
+  private async recordTakeover(job: RunningJob): Promise<void> {
+    const snapshot = await this.opts.store.getSnapshot(job.id);
+    if (snapshot?.status !== 'running') return;
+    await job.append(this.opts.log, { name: 'job.requeued', data: { reason: 'takeover', position: 1 } });
   }
 
   private async afterStop(job: RunningJob): Promise<void> {
@@ -180,22 +196,23 @@ export class Scheduler {
   /**
    * runJob rejects only when an event could not be stored. If the store takes writes
    * (a fault of this job alone), the job fails with `internal_error`. If it does not
-   * (its disk is full, its file unwritable), the job goes back to its place in the
-   * queue and processing pauses until the store works again (store-fault.ts).
+   * (its disk is full, its file unwritable, Redis unreachable: `not_ready`), the job goes
+   * back to its place in the queue and processing pauses until the store works again
+   * (store-fault.ts), even when the store answers again by the time this runs: a fault
+   * that passed is no reason to fail a job.
    */
   private async afterRunError(job: RunningJob, err: unknown): Promise<void> {
     const { store, queue, log, logger } = this.opts;
-    const snapshot = await store.getSnapshot(job.id).catch(() => null);
-    // Cancelled meanwhile, or (at shutdown) left `running` for the next start to requeue.
-    if (snapshot === null || isFinalStatus(snapshot.status) || this.isClosing) {
+    // undefined: the store could not even be read.
+    const snapshot = await store.getSnapshot(job.id).catch(() => undefined);
+    // Deleted or cancelled meanwhile, or (at shutdown) left `running` for the next start (or a takeover) to requeue.
+    if (snapshot === null || (snapshot !== undefined && isFinalStatus(snapshot.status)) || this.isClosing) {
       logger.error({ job: job.id, err }, 'job stopped by an error');
-      if (!this.isClosing) await queue.ack(job.claim).catch(() => false);
+      if (!this.isClosing && snapshot !== undefined) await queue.ack(job.claim).catch(() => false);
       return;
     }
-    const storeWorks = await store.ping().then(
-      () => true,
-      () => false,
-    );
+    const isStoreFault = snapshot === undefined || (isJobcastError(err) && err.code === 'not_ready');
+    const storeWorks = !isStoreFault && (await store.ping().then(() => true, () => false));
     if (storeWorks) {
       logger.error({ job: job.id, err }, 'job failed on an unexpected error');
       const error = { code: 'internal_error', message: 'the server failed while running this job; see its log' };
@@ -210,16 +227,23 @@ export class Scheduler {
     logger.error({ job: job.id, err }, 'the store cannot be written: the job waits in the queue and no job starts until it can');
     // Held before the job is back in the queue, so that no claim takes it again meanwhile.
     // A job whose job.started could not be stored is still `queued` there: no requeue event.
-    this.hold.hold(snapshot.status === 'running' ? job.id : undefined);
-    await queue.putBack(job.claim);
+    this.hold.hold(snapshot === undefined || snapshot.status === 'running' ? job.id : undefined);
+    // A claim that cannot be put back (the store is away) keeps the job claimed there until
+    // its lease runs out; a shared queue then hands it to whichever process takes it over.
+    await queue.putBack(job.claim).catch((putBackErr: unknown) => {
+      logger.warn({ job: job.id, err: putBackErr }, 'could not put the job back in the queue; its claim runs out instead');
+    });
   }
 
-  /** Keeps this process's claims alive; a claim that is no longer current stops its run. */
+  /**
+   * Keeps this process's claims alive, also while a shutdown lets running files finish:
+   * a grace longer than the lease would otherwise hand them to another process (or back
+   * to this one) mid-file. A claim that is no longer current stops its run.
+   */
   private async renewLeases(): Promise<void> {
-    if (this.isClosing) return;
     for (const { job } of [...this.running.values()]) {
       const isCurrent = await this.opts.queue.renew(job.claim, this.leaseMs).catch(() => true);
-      if (!isCurrent && !this.isClosing) job.stop('fenced');
+      if (!isCurrent) job.stop('fenced');
     }
   }
 }

@@ -88,8 +88,12 @@ export interface EventDataMap {
   };
   'file.completed': { file: number; durationMs: number; result: unknown; output: boolean };
   'file.failed': { file: number; durationMs: number; error: ErrorInfo };
-  /** `store`: the store could not be written mid-job; the job continues once it can. */
-  'job.requeued': { reason: 'shutdown' | 'restart' | 'store'; position: number };
+  /**
+   * `store`: the store could not be written mid-job; the job continues once it can.
+   * `takeover`: the process running it stopped renewing its claim (it died or was
+   * paused), and another process took the job over (SPEC 6).
+   */
+  'job.requeued': { reason: 'shutdown' | 'restart' | 'store' | 'takeover'; position: number };
   'job.completed': { durationMs: number };
   'job.failed': { durationMs: number; error: ErrorInfo };
   'job.cancelled': { durationMs: number };

@@ -3,7 +3,7 @@
 // with O(1) membership and O(n) positions (n is bounded by --max-queued-jobs).
 
 import type { Fence } from '../store/store.js';
-import type { Claim, ExpiredClaim, Queue } from './queue.js';
+import type { Claim, ExpiredClaim, Queue, Released } from './queue.js';
 
 export interface LocalQueueOptions {
   /** Bumps the job's epoch for a claim: Store.issueFence. */
@@ -118,14 +118,14 @@ export class LocalQueue implements Queue {
     return expired.sort((a, b) => a.expiredAt - b.expiredAt);
   }
 
-  async release(expired: ExpiredClaim): Promise<number | null> {
+  async release(expired: ExpiredClaim): Promise<Released | null> {
     const active = this.current(expired);
     if (active === null || active.leaseUntil >= this.now()) return null;
     this.active.delete(expired.id);
     const position = this.insert({ id: expired.id, order: active.order, enqueuedAt: this.now() });
     // The old owner's token dies with its claim (Store.append then refuses it).
-    await this.opts.issueFence(expired.id);
-    return position;
+    const fence = await this.opts.issueFence(expired.id);
+    return { position, fence };
   }
 
   async close(): Promise<void> {}

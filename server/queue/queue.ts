@@ -27,6 +27,12 @@ export interface ExpiredClaim extends Claim {
   readonly expiredAt: number;
 }
 
+/** What Queue.release returns: where the job waits now, and the epoch that ended the old claim. */
+export interface Released {
+  readonly position: number;
+  readonly fence: Fence;
+}
+
 export interface Queue {
   /**
    * Adds a job behind every job created before it (creation order is the order of
@@ -66,11 +72,15 @@ export interface Queue {
   /**
    * Takes an expired claim from its owner and returns the job to the waiting line at its
    * place, bumping the job's epoch in the same step so the old owner can append nothing
-   * more; resolves with its position. Null when the claim is no longer that expired
-   * claim (renewed, acked, put back, released by another process). The caller appends
-   * job.requeued without a fence (Store.append).
+   * more; resolves with its position and the new epoch. Null when the claim is no longer
+   * that expired claim (renewed, acked, put back, released by another process).
+   *
+   * The caller appends job.requeued (reason "takeover") with that epoch as its fence, not
+   * without one: a process that claims the job in between bumps the epoch again, the
+   * requeue is refused, and the claimer records the takeover itself (it finds the job
+   * still `running`). An ownerless requeue there would revoke that new owner instead.
    */
-  release(expired: ExpiredClaim): Promise<number | null>;
+  release(expired: ExpiredClaim): Promise<Released | null>;
   /** Lets go of the queue's resources; safe to call twice. */
   close(): Promise<void>;
 }

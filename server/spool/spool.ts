@@ -4,13 +4,14 @@
 // so nothing can be written or removed outside the root.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isJobId } from '../protocol/types.js';
 import type { JobFiles } from './job-files.js';
 
 /** The files of a job folder: inputs, outputs and the job's options. */
-const JOB_FILE = /^(?:(?:in|out)-\d+|options\.json)$/;
+// `out-N.EPOCH.partial`: an output as one claim writes it, until that claim's completion is stored.
+const JOB_FILE = /^(?:(?:in|out)-\d+|out-\d+\.\d+\.partial|options\.json)$/;
 
 /** Files of jobs under one root folder. */
 export class Spool implements JobFiles {
@@ -38,6 +39,41 @@ export class Spool implements JobFiles {
   /** `<root>/<id>/out-<index>`: what the processor produced for file `index`, if anything. */
   outputPath(id: string, index: number): string {
     return join(this.jobDir(id), `out-${checkIndex(index)}`);
+  }
+
+  /** `<root>/<id>/out-<index>.<fence>.partial`: the output of file `index` as the claim with token `fence` writes it. */
+  claimOutputPath(id: string, index: number, fence: number): string {
+    if (!Number.isSafeInteger(fence) || fence < 0) throw new Error(`spool: fence must be a non-negative integer, got ${String(fence)}`);
+    return join(this.jobDir(id), `out-${checkIndex(index)}.${fence}.partial`);
+  }
+
+  async clearClaimOutputs(id: string, index: number): Promise<void> {
+    for (const name of await this.claimOutputs(id, index)) await rm(join(this.jobDir(id), name.name), { force: true });
+  }
+
+  async publishOutput(id: string, index: number, fence: number): Promise<void> {
+    await rename(this.claimOutputPath(id, index, fence), this.outputPath(id, index)).catch((err: NodeJS.ErrnoException) => {
+      // Already published by a reader that found the output missing (recoverOutput).
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  async recoverOutput(id: string, index: number): Promise<void> {
+    if ((await stat(this.outputPath(id, index)).catch(() => null)) !== null) return;
+    const newest = (await this.claimOutputs(id, index)).sort((a, b) => b.fence - a.fence)[0];
+    if (newest !== undefined) await this.publishOutput(id, index, newest.fence);
+  }
+
+  /** The claim outputs of file `index` in the job's folder, with their tokens. */
+  private async claimOutputs(id: string, index: number): Promise<Array<{ name: string; fence: number }>> {
+    const names = await readdir(this.jobDir(id)).catch(() => [] as string[]);
+    const pattern = new RegExp(`^out-${checkIndex(index)}\\.(\\d+)\\.partial$`);
+    const found: Array<{ name: string; fence: number }> = [];
+    for (const name of names) {
+      const match = pattern.exec(name);
+      if (match !== null) found.push({ name, fence: Number(match[1]) });
+    }
+    return found;
   }
 
   /** `<root>/<id>/options.json`: the job's `options` as uploaded. */
@@ -78,8 +114,14 @@ export class Spool implements JobFiles {
    * folder (not a symbolic link) named like a job id that holds nothing but `in-N`,
    * `out-N` and `options.json` files. Anything else in the root is not ours and is left
    * alone, whatever it is. Resolves to the number of folders removed.
+   *
+   * `minIdleMs` (default 0): spare folders that changed more recently than this. With a
+   * spool shared by processes, another process's upload in progress has a folder before
+   * its job exists; an upload whose body stops arriving for --upload-idle-timeout is cut
+   * off (and cleans up after itself), so a folder idle for longer belongs to nobody.
    */
-  async sweepOrphans(isKnown: (id: string) => Promise<boolean> | boolean): Promise<number> {
+  async sweepOrphans(isKnown: (id: string) => Promise<boolean> | boolean, options: { minIdleMs?: number } = {}): Promise<number> {
+    const minIdleMs = options.minIdleMs ?? 0;
     let entries;
     try {
       entries = await readdir(this.root, { withFileTypes: true });
@@ -91,10 +133,25 @@ export class Spool implements JobFiles {
     for (const entry of entries) {
       if (!entry.isDirectory() || !isJobId(entry.name)) continue;
       if ((await isKnown(entry.name)) || !(await this.isJobFolder(entry.name))) continue;
+      if (minIdleMs > 0 && Date.now() - (await this.lastChangeMs(join(this.root, entry.name))) < minIdleMs) continue;
       await rm(join(this.root, entry.name), { recursive: true, force: true });
       removed += 1;
     }
     return removed;
+  }
+
+  /** The latest modification time of an entry and, for a folder, of the files in it (ms); now when it cannot be read. */
+  private async lastChangeMs(path: string): Promise<number> {
+    try {
+      const info = await lstat(path);
+      let latest = info.mtimeMs;
+      if (info.isDirectory()) {
+        for (const name of await readdir(path)) latest = Math.max(latest, (await stat(join(path, name)).catch(() => info)).mtimeMs);
+      }
+      return latest;
+    } catch {
+      return Date.now();
+    }
   }
 
   /** True when the folder `<root>/<name>` holds only files a job puts there (see sweepOrphans). */

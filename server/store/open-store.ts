@@ -8,8 +8,8 @@ import type { Store, StoreOptions } from './store.js';
 /**
  * Opens the store named by `url` (--store, default `sqlite:./data/jobcast.db`):
  * `sqlite:PATH` is the durable single-process store, `memory` keeps nothing across
- * restarts. Rejects with ConfigError for anything else, including `redis://`, which
- * this build does not implement.
+ * restarts. Rejects with ConfigError for anything else, including `redis://`, whose
+ * store is shared by processes and opened with its queue and feed (backend.ts).
  */
 export async function openStore(url: string, options: StoreOptions): Promise<Store> {
   if (url === 'memory') return createMemoryStore(options);
@@ -19,7 +19,7 @@ export async function openStore(url: string, options: StoreOptions): Promise<Sto
     return openSqliteStore(path, options);
   }
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
-    throw new ConfigError('--store redis:// is not available in this build; use sqlite:PATH or memory');
+    throw new ConfigError('--store redis:// comes with its queue and feed: open it with openBackend');
   }
   throw new ConfigError(`--store must be sqlite:PATH or memory, got '${url}'`);
 }

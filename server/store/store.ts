@@ -70,9 +70,10 @@ export interface Store {
    *   epoch is bumped in the same step, so the owner's next fenced append is refused).
    *   Only these are made so: job.cancelled (a cancel, from any process), and
    *   job.requeued when nobody owns the job: at restart ("restart": its owner's process
-   *   is gone), after a store fault ("store": its run was stopped and it waits in the
-   *   queue) and after Queue.release took an expired claim ("takeover"). createJob needs
-   *   no fence either: nobody can own a job before it exists.
+   *   is gone) and after a store fault ("store": its run was stopped and it waits in the
+   *   queue). createJob needs no fence either: nobody can own a job before it exists.
+   *   The requeue after Queue.release took an expired claim ("takeover") carries the
+   *   epoch the release returned, so that it cannot revoke a claim made right after.
    * - A finished job takes no more events: rejects with JobcastError('job_finished'),
    *   so a cancel racing the owner's last event cannot land after it.
    * Rejects with JobcastError('job_not_found') for an unknown job.

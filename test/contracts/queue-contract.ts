@@ -176,7 +176,9 @@ export function queueContract(name: string, open: OpenQueue): void {
       await until(async () => (await queue.expired()).length > 0, 'the lease to run out again');
       const again = (await queue.expired())[0]!;
       const taker = rig.otherProcess ?? queue;
-      assert.equal(await taker.release(again), 1, 'back in its place, ahead of newer jobs');
+      const released = await taker.release(again);
+      assert.equal(released?.position, 1, 'back in its place, ahead of newer jobs');
+      assert.ok(released.fence > short.fence, 'the release bumped the epoch');
       assert.equal(await taker.release(again), null, 'released once');
       assert.deepEqual(await queue.waiting(), ['short', 'next']);
       for (const [what, result] of [
@@ -187,6 +189,7 @@ export function queueContract(name: string, open: OpenQueue): void {
         assert.ok(result === false || result === null, `the old owner cannot ${what}`);
       }
       await rejectsWith(rig.store.append('short', ev.started(), { fence: short.fence }), 'fenced');
+      await rig.store.append('short', ev.requeued('takeover'), { fence: released.fence });
       const taken = await claim(queue);
       assert.equal(taken.id, 'short');
       assert.ok(taken.fence > short.fence);

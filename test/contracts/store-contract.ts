@@ -12,8 +12,11 @@ import { ev, play, queued, realisticRun, rejectsWith, tick, type Queued } from '
 
 /** Opens an empty store keeping `logSize` events per job, closed after the test. */
 export type OpenStore = (t: TestContext, logSize: number) => Promise<Store>;
+/** Opens one empty store as two processes see it (two connections): for stores shared by processes. */
+export type OpenShared = (t: TestContext, logSize: number) => Promise<[Store, Store]>;
 
-export function storeContract(name: string, open: OpenStore): void {
+export function storeContract(name: string, open: OpenStore, openShared?: OpenShared): void {
+  if (openShared !== undefined) sharedStoreContract(name, openShared);
   describe(`${name} store contract`, () => {
     test('numbers events 1..n without gaps and the snapshot is the fold of every event', async (t) => {
       const store = await open(t, 1000);
@@ -302,4 +305,54 @@ async function pageIds(store: Store, limit: number, status?: JobStatus): Promise
     cursor = page.next ?? undefined;
   } while (cursor !== undefined && pages.length < 100);
   return pages;
+}
+
+/** What a store shared by processes must also hold to: each process checks fences and seqs against the same data. */
+function sharedStoreContract(name: string, openShared: OpenShared): void {
+  describe(`${name} store contract, two processes`, () => {
+    test('a claim in one process fences the owner in the other; an ownerless append in one revokes an owner in the other', async (t) => {
+      const [a, b] = await openShared(t, 10);
+      await a.createJob('x', queued());
+      const first = await a.issueFence('x');
+      await a.append('x', ev.started(), { fence: first });
+      const second = await b.issueFence('x');
+      await rejectsWith(a.append('x', ev.progress(0, 10), { fence: first }), 'fenced');
+      await b.append('x', ev.requeued('takeover'), { fence: second });
+      await b.append('x', ev.started(), { fence: second });
+      // `a` last saw seq 2: its cancel meets the newer log, is folded again and lands at seq 5.
+      const cancelled = await a.append('x', ev.jobCancelled());
+      assert.equal(cancelled.event.seq, 5);
+      await rejectsWith(b.append('x', ev.fileStarted(0), { fence: second }), 'fenced');
+      const events = (await b.eventsSince('x', 0))!;
+      assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5]);
+      assert.deepEqual(await a.getSnapshot('x'), foldEvents(null, events));
+      assert.deepEqual(await b.getSnapshot('x'), foldEvents(null, events));
+    });
+
+    test('two processes appending to one job at once: seqs stay gapless, every event lands once', async (t) => {
+      const [a, b] = await openShared(t, 1000);
+      await a.createJob('both', queued());
+      const appendMany = (store: Store, base: number) =>
+        Promise.all(Array.from({ length: 30 }, (_, i) => store.append('both', ev.progress(0, base + i))));
+      await Promise.all([appendMany(a, 100), appendMany(b, 500)]);
+      const events = (await a.eventsSince('both', 0))!;
+      assert.deepEqual(events.map((e) => e.seq), Array.from({ length: 61 }, (_, i) => i + 1), 'gapless');
+      const done = events.slice(1).map((e) => (e.data as { done: number }).done).sort((x, y) => x - y);
+      const expected = [...Array.from({ length: 30 }, (_, i) => 100 + i), ...Array.from({ length: 30 }, (_, i) => 500 + i)];
+      assert.deepEqual(done, expected, 'each append exactly once');
+      assert.deepEqual(await b.getSnapshot('both'), foldEvents(null, events));
+    });
+
+    test('a process reads what the other wrote: snapshots, lists, counts and deletes', async (t) => {
+      const [a, b] = await openShared(t, 5);
+      const events = await play(a, 'shared', realisticRun(20, ev.jobCompleted));
+      assert.deepEqual(await b.getSnapshot('shared'), foldEvents(null, events));
+      assert.deepEqual(await b.eventsSince('shared', events.length - 3), events.slice(-3));
+      assert.deepEqual((await b.list({ limit: 5 })).jobs.map((s) => s.id), ['shared']);
+      assert.equal((await b.countByStatus()).completed, 1);
+      assert.equal(await b.delete('shared'), true);
+      assert.equal(await a.getSnapshot('shared'), null, 'gone for the other process too');
+      await rejectsWith(a.append('shared', ev.jobCancelled()), 'job_not_found');
+    });
+  });
 }
