@@ -7,7 +7,7 @@
 // with 1 and with 3 processes) and writes bench/results/cluster.json.
 //
 // Options: --seconds N (each throughput measure, default 5), --subscribers N (per
-// process, default 17000), --rounds N (takeovers, default 3), --only a,b (appends,
+// process, default 19500), --rounds N (takeovers, default 5), --only a,b (appends,
 // latency, jobs, subscribers, takeover).
 
 import { execFileSync } from 'node:child_process';
@@ -21,8 +21,8 @@ import { measureSubscribers, type SubscriberFigures } from './cluster/subscriber
 const { values: options } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
-    subscribers: { type: 'string', default: '17000' },
-    rounds: { type: 'string', default: '3' },
+    subscribers: { type: 'string', default: '19500' },
+    rounds: { type: 'string', default: '5' },
     only: { type: 'string', default: 'appends,latency,jobs,subscribers,takeover' },
   },
 });

@@ -6,7 +6,7 @@
 // is nginx) and with it (every client is itself).
 
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -16,11 +16,11 @@ import { applyEvent } from '../server/protocol/reducer.js';
 import { isFinalStatus, type JobEvent, type Snapshot } from '../server/protocol/types.js';
 import { spawnJobcast, startCluster, type JobcastProcess } from './helpers/cluster.js';
 import { createJob, getJob } from './helpers/http.js';
-import { nginxSkipReason, startNginx } from './helpers/nginx.js';
+import { NGINX_SITE, nginxSkipReason, startNginx } from './helpers/nginx.js';
 import { HANG_MS } from './helpers/patience.js';
 import { redisSkipReason } from './helpers/redis.js';
 import { openClient, Trace } from './helpers/sdk-trace.js';
-import { FIXTURE_PROCESSORS, tempDir } from './helpers/server.js';
+import { FIXTURE_PROCESSORS, REPO_ROOT, tempDir } from './helpers/server.js';
 import { SseReader, type SseMessage } from './helpers/sse-client.js';
 
 const SKIP = nginxSkipReason() ?? redisSkipReason() ?? false;
@@ -189,4 +189,9 @@ test('through nginx with --trust-proxy: each client is counted, and logged, as i
   assert.equal(line.remoteAddress, '127.0.0.5', 'the log names the client');
   const refusal = await server.waitForLog((l) => l.msg.includes('--max-connections-per-ip'), 'the refusal warning');
   assert.equal(refusal.remoteAddress, '127.0.0.2');
+});
+
+test('the README shows deploy/nginx/jobcast.conf as it is: the configuration tested is the one documented', async () => {
+  const [readme, site] = await Promise.all([readFile(join(REPO_ROOT, 'README.md'), 'utf8'), readFile(NGINX_SITE, 'utf8')]);
+  assert.ok(readme.includes(`\`\`\`nginx\n${site}\`\`\``), 'the README has the file in an nginx block, unchanged');
 });
