@@ -6,12 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, DEFAULTS, loadConfig } from '../server/config.js';
 import { NO_PROXIES, trustProxies } from '../server/http/client-address.js';
 import { HANG_MS } from './helpers/patience.js';
 import { startTestServer } from './helpers/server.js';
+import { createSyntheticJob } from './helpers/synthetic-job.js';
 
 test('the client address: the peer unless it is a listed proxy, then the rightmost address of X-Forwarded-For that is not one', () => {
   const cases: Array<{ trust: string[]; peer: string; xff: string | undefined; expected: string; what: string }> = [
@@ -72,7 +73,7 @@ function upgrade(port: number, localAddress: string, forwardedFor?: string): Pro
   });
 }
 
-async function held(t: import('node:test').TestContext, port: number, localAddress: string, forwardedFor?: string): Promise<Socket> {
+async function held(t: TestContext, port: number, localAddress: string, forwardedFor?: string): Promise<Socket> {
   const { status, socket } = await upgrade(port, localAddress, forwardedFor);
   t.after(() => socket.destroy());
   assert.equal(status, 101, `upgrade from ${localAddress} for ${forwardedFor ?? 'itself'}`);
@@ -80,7 +81,7 @@ async function held(t: import('node:test').TestContext, port: number, localAddre
 }
 
 /** Retries until an upgrade is admitted: the server sees a close a moment after the client. */
-async function eventuallyUpgraded(t: import('node:test').TestContext, port: number, localAddress: string, forwardedFor: string): Promise<void> {
+async function eventuallyUpgraded(t: TestContext, port: number, localAddress: string, forwardedFor: string): Promise<void> {
   const deadline = Date.now() + HANG_MS;
   for (;;) {
     const { status, socket } = await upgrade(port, localAddress, forwardedFor);
@@ -127,4 +128,43 @@ test('with --trust-proxy, a proxy connection counts against the total only, and 
   const overTotal = await upgrade(port, '127.0.0.1', '198.51.100.10');
   t.after(() => overTotal.socket.destroy());
   assert.equal(overTotal.status, 503, 'past --max-connections');
+});
+
+/** Sends `GET path` from `localAddress` with `forwardedFor`; resolves with the status once the head is in (an SSE stream stays open). */
+function getHead(t: TestContext, port: number, localAddress: string, path: string, forwardedFor: string): Promise<{ status: number; socket: Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress }, () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: ${forwardedFor}\r\n\r\n`);
+    });
+    t.after(() => socket.destroy());
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (head.includes('\r\n')) return;
+      head += chunk.toString('latin1');
+      if (head.includes('\r\n')) resolve({ status: Number(head.split(' ')[1]), socket });
+    });
+    socket.on('error', () => {});
+    socket.once('close', () => reject(new Error(`closed before an answer: ${head}`)));
+  });
+}
+
+test('with --trust-proxy, a proxied request counts against its client for as long as it lasts (SSE streams)', async (t) => {
+  const server = await startTestServer(t, { maxConnectionsPerIp: 2, trustProxy: ['127.0.0.1'] });
+  const job = await createSyntheticJob(server);
+  const events = `/jobs/${job}/events`;
+  const first = await getHead(t, server.port, '127.0.0.1', events, '198.51.100.1');
+  assert.equal(first.status, 200);
+  assert.equal((await getHead(t, server.port, '127.0.0.1', events, '198.51.100.1')).status, 200);
+  assert.equal((await getHead(t, server.port, '127.0.0.1', events, '198.51.100.1')).status, 503, 'a third open stream of one client');
+  assert.equal((await getHead(t, server.port, '127.0.0.1', events, '198.51.100.2')).status, 200, 'another client through the same proxy');
+  // A stream that ends gives its place back.
+  first.socket.destroy();
+  const deadline = Date.now() + HANG_MS;
+  for (;;) {
+    const again = await getHead(t, server.port, '127.0.0.1', events, '198.51.100.1');
+    if (again.status === 200) break;
+    again.socket.destroy();
+    if (Date.now() > deadline) assert.fail(`still refused: ${again.status}`);
+    await sleep(20);
+  }
 });
