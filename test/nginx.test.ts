@@ -34,6 +34,20 @@ async function pushConnections(process: JobcastProcess): Promise<number> {
   return Number(/^jobcast_push_connections (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
+/**
+ * The messages of an SSE stream up to its end, or up to its cut (nginx closes the client's
+ * connection when its upstream dies mid-response). A stream that stalls fails the test.
+ */
+async function readAll(sse: SseReader): Promise<SseMessage[]> {
+  const messages: SseMessage[] = [];
+  try {
+    for (let m = await sse.next(HANG_MS); m !== null; m = await sse.next(HANG_MS)) messages.push(m);
+  } catch (err) {
+    if (/no SSE message within/.test((err as Error).message)) throw err;
+  }
+  return messages;
+}
+
 /** Folds SSE messages onto `view`, checking that the events follow on. */
 function foldSse(view: Snapshot | null, messages: SseMessage[]): Snapshot | null {
   for (const m of messages) {
@@ -70,10 +84,14 @@ test('through nginx: an upload, the SDK and SSE; the process holding the WebSock
   assert.deepEqual([...counts].sort(), [0, 1], `one process holds the WebSocket: ${counts.join(', ')}`);
   const holder = cluster.servers[counts.indexOf(1)]!;
   const other = cluster.servers[counts.indexOf(0)]!;
-  // An SSE stream through nginx too (it lands on either process).
-  let sse = new SseReader(await fetch(`${nginx.url}/jobs/${job.id}/events`));
-  const opening = (await sse.next())!;
-  assert.equal(opening.event, 'snapshot');
+  // Two SSE streams through nginx: round robin puts one on each process.
+  const streams = [
+    new SseReader(await fetch(`${nginx.url}/jobs/${job.id}/events`)),
+    new SseReader(await fetch(`${nginx.url}/jobs/${job.id}/events`)),
+  ];
+  const openings = [(await streams[0]!.next())!, (await streams[1]!.next())!];
+  assert.deepEqual(openings.map((m) => m.event), ['snapshot', 'snapshot']);
+  assert.equal(await pushConnections(holder), 2, 'the process to be killed holds the WebSocket and one SSE stream');
 
   const beforeKill = states.values.length;
   await holder.kill('SIGKILL');
@@ -90,14 +108,19 @@ test('through nginx: an upload, the SDK and SSE; the process holding the WebSock
   const seqs = seen.values.flatMap(([, info]) => (info.event === undefined ? [] : [info.event.seq]));
   for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! > seqs[i - 1]!, `event ${seqs[i]} folded after ${seqs[i - 1]}`);
 
-  // SSE: the stream ends after the final event. If it was on the killed process it ended
-  // early, and resumes through nginx with Last-Event-ID, as EventSource does.
-  let view = foldSse(null, [opening, ...(await sse.rest(HANG_MS))]);
-  if (view!.seq < final.seq) {
-    sse = new SseReader(await fetch(`${nginx.url}/jobs/${job.id}/events`, { headers: { 'last-event-id': String(view!.seq) } }));
-    view = foldSse(view, await sse.rest(HANG_MS));
+  // SSE: a stream ends after the final event. The one on the killed process was cut, and
+  // resumes through nginx with Last-Event-ID, as EventSource does.
+  let resumed = 0;
+  for (const [i, sse] of streams.entries()) {
+    let view = foldSse(null, [openings[i]!, ...(await readAll(sse))]);
+    if (view!.seq < final.seq) {
+      resumed++;
+      const rest = new SseReader(await fetch(`${nginx.url}/jobs/${job.id}/events`, { headers: { 'last-event-id': String(view!.seq) } }));
+      view = foldSse(view, await readAll(rest));
+    }
+    assert.deepEqual(view, final, 'the SSE fold is the final snapshot');
   }
-  assert.deepEqual(view, final, 'the SSE fold is the final snapshot');
+  assert.equal(resumed, 1, 'the stream on the killed process resumed');
   assert.equal(await holder.exited, 'SIGKILL');
 });
 
