@@ -10,6 +10,7 @@ import type { Engine, LingerLimits, StartEngine } from './engines/engine.js';
 import { loadEngine } from './engines/select.js';
 import { hostPolicy } from './http/door.js';
 import { createTokenCheck } from './http/auth.js';
+import { trustProxies } from './http/client-address.js';
 import { jobRoutes } from './http/job-routes.js';
 import { withOpenApiRoute } from './http/openapi/document.js';
 import { createRouter } from './http/router.js';
@@ -261,6 +262,7 @@ async function startHttp(
       port: config.port,
       maxConnections: config.maxConnections,
       maxConnectionsPerIp: config.maxConnectionsPerIp,
+      clientAddresses: trustProxies(config.trustProxy),
       maxMessageSize: config.maxMessageSize,
       heartbeatMs: config.heartbeatMs,
       slowCloseTimeoutMs: options.slowCloseTimeoutMs,

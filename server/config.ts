@@ -3,6 +3,7 @@
 // Invalid settings stop the server at start with a message naming the setting.
 
 import { availableParallelism } from 'node:os';
+import { trustProxies } from './http/client-address.js';
 
 export interface Config {
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -37,6 +38,13 @@ export interface Config {
   readonly maxConnections: number;
   /** Open TCP connections from one remote address; past it 503 `too_many_connections`. Default 256. */
   readonly maxConnectionsPerIp: number;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` names the client (IP addresses, CIDR ranges,
+   * or `loopback`, `linklocal`, `uniquelocal`). A connection from one of them counts
+   * against --max-connections only, and each of its requests and WebSockets against its
+   * client's address. Default none: the header is never read.
+   */
+  readonly trustProxy: readonly string[];
   /** Longest silence of an upload's body before it is cut off (400, connection closed). Default 30s. */
   readonly uploadIdleTimeoutMs: number;
   /**
@@ -116,6 +124,7 @@ const SETTINGS: Record<string, Setting> = {
   'max-concurrent-uploads': { key: 'maxConcurrentUploads', kind: 'int', min: 1 },
   'max-connections': { key: 'maxConnections', kind: 'int', min: 1 },
   'max-connections-per-ip': { key: 'maxConnectionsPerIp', kind: 'int', min: 1 },
+  'trust-proxy': { key: 'trustProxy', kind: 'list' },
   // At least 100 ms: below that, ordinary network jitter would cut off healthy uploads.
   'upload-idle-timeout': { key: 'uploadIdleTimeoutMs', kind: 'duration', min: 100 },
   'upload-min-rate': { key: 'uploadMinRate', kind: 'size', min: 0 },
@@ -154,6 +163,7 @@ export const DEFAULTS: Config = Object.freeze({
   maxConcurrentUploads: 64,
   maxConnections: 10_000,
   maxConnectionsPerIp: 256,
+  trustProxy: [],
   uploadIdleTimeoutMs: 30_000,
   uploadMinRate: 512,
   progressIntervalMs: 100,
@@ -296,6 +306,11 @@ function validate(config: Config): Config {
     if (!HOST_ENTRY.test(host)) {
       throw new ConfigError(`--allowed-hosts must list host names like jobs.example.com or jobs.example.com:8080 (or *), got '${host}'`);
     }
+  }
+  try {
+    trustProxies(config.trustProxy);
+  } catch (err) {
+    throw new ConfigError(`--trust-proxy must list proxy addresses like 127.0.0.1, 10.0.0.0/8 or loopback: ${(err as Error).message}`);
   }
   return Object.freeze(config);
 }

@@ -8,6 +8,7 @@ import { openBackend } from './backend.js';
 import { ConfigError, type Config } from './config.js';
 import { loadEngine } from './engines/select.js';
 import { hostPolicy } from './http/door.js';
+import { trustProxies } from './http/client-address.js';
 import { ReadinessProbe } from './http/readiness.js';
 import { createRouter } from './http/router.js';
 import { systemRoutes } from './http/system-routes.js';
@@ -59,6 +60,7 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
       port: config.port,
       maxConnections: config.maxConnections,
       maxConnectionsPerIp: config.maxConnectionsPerIp,
+      clientAddresses: trustProxies(config.trustProxy),
       maxMessageSize: config.maxMessageSize,
       heartbeatMs: config.heartbeatMs,
     },

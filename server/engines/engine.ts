@@ -6,6 +6,7 @@
 // (`--engine uws`: uWebSockets.js); select.ts picks one.
 
 import type { Config } from '../config.js';
+import type { ClientAddresses } from '../http/client-address.js';
 import type { HttpService } from '../http/router.js';
 import type { Logger } from '../logger.js';
 import type { WebSocketService } from '../transport/websocket.js';
@@ -68,6 +69,12 @@ export interface EngineSettings {
   maxConnections: number;
   /** Open connections from one address (--max-connections-per-ip). */
   maxConnectionsPerIp: number;
+  /**
+   * Who each request's client is (--trust-proxy; http/client-address.ts): it goes into
+   * RequestHead.remoteAddress and is what --max-connections-per-ip counts. Default
+   * NO_PROXIES: the TCP peer.
+   */
+  clientAddresses?: ClientAddresses;
   /** Largest inbound WebSocket message (--max-message-size); larger ones close the socket with 1009. */
   maxMessageSize: number;
   /** WebSocket ping interval (--heartbeat); a socket that misses MAX_MISSED_PONGS in a row is dropped. */

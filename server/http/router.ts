@@ -56,7 +56,7 @@ export function createRouter(routes: readonly Route[], logger: Logger, options: 
     onAnswered(request, status) {
       const level = quietPaths.has(request.path) && status < 400 ? 'debug' : 'info';
       // The path only: query strings may carry a token.
-      logger[level]({ method: request.method, path: request.path, status, ms: Math.round(performance.now() - request.receivedAt) }, 'request');
+      logger[level]({ method: request.method, path: request.path, status, remoteAddress: request.remoteAddress, ms: Math.round(performance.now() - request.receivedAt) }, 'request');
     },
   };
 }

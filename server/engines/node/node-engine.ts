@@ -5,6 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { NO_PROXIES, type ClientAddresses } from '../../http/client-address.js';
 import type { HttpService } from '../../http/router.js';
 import { errorReply } from '../../http/reply.js';
 import type { Logger } from '../../logger.js';
@@ -27,8 +28,9 @@ const SERVER_OPTIONS = { requestTimeout: 0, headersTimeout: 60_000 } as const;
 export async function startNodeEngine(services: EngineServices, settings: EngineSettings): Promise<Engine> {
   const { logger } = services;
   const caps = new ConnectionCaps({ maxConnections: settings.maxConnections, maxConnectionsPerIp: settings.maxConnectionsPerIp, logger });
-  const limits = new ConnectionLimits(caps, logger);
-  const answer = requestListener(services.http, settings.refusalLinger ?? DEFAULT_LINGER, logger);
+  const addresses = settings.clientAddresses ?? NO_PROXIES;
+  const limits = new ConnectionLimits(caps, logger, addresses);
+  const answer = requestListener(services.http, settings.refusalLinger ?? DEFAULT_LINGER, logger, addresses);
   const server = createServer(SERVER_OPTIONS, serveInOrder(limits.guard(answer), { logger, stallTimeoutMs: settings.httpStallTimeoutMs }));
   answerClientErrors(server, logger);
   limits.attach(server);
@@ -43,7 +45,8 @@ export async function startNodeEngine(services: EngineServices, settings: Engine
           maxMessageSize: settings.maxMessageSize,
           heartbeatMs: settings.heartbeatMs,
           slowCloseTimeoutMs: settings.slowCloseTimeoutMs,
-          refuseUpgrade: (socket) => limits.refuseUpgrade(socket),
+          refuseUpgrade: (req, socket) => limits.refuseUpgrade(req, socket),
+          addresses,
         });
   await listen(server, settings.port, settings.host);
   let isClosed = false;
@@ -61,9 +64,9 @@ export async function startNodeEngine(services: EngineServices, settings: Engine
 }
 
 /** Each request as an HttpRequest, answered with the Reply the service resolves with, logged once it has gone out. */
-function requestListener(http: HttpService, linger: LingerLimits, logger: Logger) {
+function requestListener(http: HttpService, linger: LingerLimits, logger: Logger, addresses: ClientAddresses) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const request = new NodeRequest(req, res);
+    const request = new NodeRequest(req, res, addresses);
     res.once('finish', () => http.onAnswered(request, res.statusCode));
     http
       .serve(request)

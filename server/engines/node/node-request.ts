@@ -4,8 +4,23 @@
 
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { ClientAddresses } from '../../http/client-address.js';
 import type { HttpRequest, RequestBody, RequestHead } from '../../http/request.js';
 import { parseTarget } from '../../http/request-target.js';
+
+const kClient = Symbol('jobcast.clientAddress');
+
+/**
+ * The client's address of `req` (--trust-proxy: from `X-Forwarded-For` when the peer is a
+ * listed proxy), worked out once per request: the connection caps and the request head both ask.
+ */
+export function clientAddressOf(req: IncomingMessage & { [kClient]?: string }, addresses: ClientAddresses): string {
+  if (req[kClient] !== undefined) return req[kClient];
+  // Node joins a repeated X-Forwarded-For with ', '; the type allows an array all the same.
+  const forwardedFor = req.headers['x-forwarded-for'];
+  const joined = Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor;
+  return (req[kClient] = addresses.clientOf(req.socket.remoteAddress ?? 'unknown', joined));
+}
 
 /** The head of an HTTP request or a WebSocket upgrade. */
 export class NodeRequestHead implements RequestHead {
@@ -18,14 +33,14 @@ export class NodeRequestHead implements RequestHead {
   private readonly search: string;
   private params: URLSearchParams | null = null;
 
-  constructor(req: IncomingMessage) {
+  constructor(req: IncomingMessage, addresses: ClientAddresses) {
     const target = parseTarget(req.url ?? '/');
     this.method = req.method ?? 'GET';
     this.path = target.path;
     this.authority = target.authority;
     this.search = target.search;
     this.headers = singleValued(req.headers);
-    this.remoteAddress = req.socket.remoteAddress ?? 'unknown';
+    this.remoteAddress = clientAddressOf(req, addresses);
   }
 
   get query(): URLSearchParams {
@@ -41,8 +56,9 @@ export class NodeRequest extends NodeRequestHead implements HttpRequest, Request
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
+    addresses: ClientAddresses,
   ) {
-    super(req);
+    super(req, addresses);
   }
 
   get body(): RequestBody {

@@ -15,6 +15,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CLOSE_CODES } from '../../errors.js';
 import type { Connection, ConnectionHandlers } from '../../hub/connection.js';
 import type { Frame } from '../../hub/frame.js';
+import type { ClientAddresses } from '../../http/client-address.js';
 import type { Logger } from '../../logger.js';
 import type { WebSocketService } from '../../transport/websocket.js';
 import { CLOSE_TIMEOUT_MS, DEFAULT_SLOW_CLOSE_TIMEOUT_MS, MAX_MISSED_PONGS } from '../engine.js';
@@ -32,7 +33,9 @@ export interface WsAdapterOptions {
   /** Time a socket closed with 1013 has to read its close frame before it is cut; default DEFAULT_SLOW_CLOSE_TIMEOUT_MS. */
   slowCloseTimeoutMs?: number;
   /** Answers an upgrade the engine refuses itself (a connection cap) with its HTTP error and returns true; the upgrade stops there. */
-  refuseUpgrade(socket: Duplex): boolean;
+  refuseUpgrade(req: IncomingMessage, socket: Duplex): boolean;
+  /** Who the client is (--trust-proxy). */
+  addresses: ClientAddresses;
 }
 /**
  * The heartbeat pings its sockets in this many groups, one group every 1/30 of --heartbeat,
@@ -109,8 +112,8 @@ export function attachWebSockets(server: Server, opts: WsAdapterOptions): WsAdap
   const wsOnError = (err: Error): void => opts.logger.debug({ err }, 'websocket error');
 
   const serverOnUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (opts.refuseUpgrade(socket)) return;
-    const requestHead = new NodeRequestHead(req);
+    if (opts.refuseUpgrade(req, socket)) return;
+    const requestHead = new NodeRequestHead(req, opts.addresses);
     const refusal = opts.service.refuse(requestHead);
     if (refusal !== null) return void socket.end(rawErrorResponse(refusal));
     wss.handleUpgrade(req, socket, head, (ws) => wsOnOpen(ws, req, requestHead));
