@@ -263,7 +263,14 @@ async function startHttp(
       minBytesPerSecond: config.uploadMinRate,
       maxConcurrentUploads: config.maxConcurrentUploads,
     }),
-    ...systemRoutes({ intake, scheduler, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
+    ...systemRoutes({
+      intake,
+      scheduler,
+      readiness,
+      metrics,
+      processors: { names: registry.names(), default: config.processor },
+      processes: { list: () => backend.roster.list(), token },
+    }),
     ...staticRoutes({ needsToken: token.hasToken }),
   ]);
   const hosts = hostPolicy(config.host, config.allowedHosts);
