@@ -1,6 +1,6 @@
 // Takes the README's screenshots (docs/*.png): the upload page mid-job and the
-// dashboard with running, queued, finished and cancelled jobs and a few minutes' worth of
-// charts. Run: npm run screenshots.
+// dashboard with its processes panel, running, queued, finished and cancelled jobs and a
+// few minutes' worth of charts. Run: npm run screenshots.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -31,6 +31,7 @@ import { Scheduler } from './jobs/scheduler.js';
 import { TakeoverWatcher } from './jobs/takeover.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics, type PushStats } from './metrics.js';
+import { Heartbeat, heartbeatTimings, processIdentity } from './roster/heartbeat.js';
 import { Spool } from './spool/spool.js';
 import type { Store } from './store/store.js';
 import { ProcessorPool } from './workers/pool.js';
@@ -82,6 +83,8 @@ export interface JobParts {
   takeover: TakeoverWatcher | null;
   retention: RetentionSweeper | null;
   metrics: Metrics;
+  /** This process in the roster (`GET /queue` lists it): stopped after the scheduler, which removes it. */
+  heartbeat: Heartbeat;
 }
 
 /** Starts a server; rejects with ConfigError for settings that cannot work (a missing --processor-dir, say). */
@@ -130,6 +133,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // pollers and subscribers see the last files finish and the requeues.
       jobs.intake.close();
       await jobs.scheduler.close(config.shutdownGraceMs);
+      await jobs.heartbeat.stop();
       engine.stopListening();
       jobs.retention?.stop();
       jobs.takeover?.stop();
@@ -172,6 +176,8 @@ export async function startJobs(
 ): Promise<JobParts> {
   const { backend, spool, pool, registry, logger } = deps;
   const { store, queue, feed } = backend;
+  const identity = processIdentity(role === 'serve' ? 'server' : 'worker');
+  const startedAt = Date.now();
   const log = new JobLog(store, feed);
   const positions = role === 'serve' ? new PositionNotifier(queue, feed, config.progressIntervalMs) : null;
   const intake = new Intake({ log, queue, files: spool, maxQueuedJobs: config.maxQueuedJobs });
@@ -189,9 +195,25 @@ export async function startJobs(
     fileTimeoutMs: config.fileTimeoutMs,
     leaseMs: config.leaseMs,
     logger,
+    // The queue's claims and the roster name the process alike.
+    owner: identity.id,
+  });
+  const heartbeat = new Heartbeat({
+    roster: backend.roster,
+    describe: () => ({
+      ...identity,
+      startedAt,
+      jobs: scheduler.runningJobIds(),
+      workersBusy: pool.stats().busy,
+      workers: config.workers,
+      concurrency: config.concurrency,
+    }),
+    ...heartbeatTimings(config.leaseMs),
+    logger,
   });
   const metrics = createMetrics(store, feed, () => scheduler.stats(), deps.pushStats);
   if (backend.isLocal) await rebuildQueue({ store, queue, log, logger });
+  heartbeat.start();
   scheduler.start();
   // A queue kept in this process has no other process to take over from.
   const takeover = backend.isLocal ? null : new TakeoverWatcher({ queue, log, logger, leaseMs: config.leaseMs, onTakeover: () => metrics.takeover() });
@@ -201,7 +223,7 @@ export async function startJobs(
       ? null
       : new RetentionSweeper(store, (id) => control.forget(id), config.retentionMs, logger, (sweep) => backend.exclusive('retention', 10 * 60_000, sweep));
   retention?.start();
-  return { log, positions, intake, reader, control, scheduler, takeover, retention, metrics };
+  return { log, positions, intake, reader, control, scheduler, takeover, retention, metrics, heartbeat };
 }
 
 /** The routes and the WebSocket side, served by the engine. */
@@ -242,7 +264,14 @@ async function startHttp(
       minBytesPerSecond: config.uploadMinRate,
       maxConcurrentUploads: config.maxConcurrentUploads,
     }),
-    ...systemRoutes({ intake, scheduler, readiness, metrics, processors: { names: registry.names(), default: config.processor } }),
+    ...systemRoutes({
+      intake,
+      scheduler,
+      readiness,
+      metrics,
+      processors: { names: registry.names(), default: config.processor },
+      processes: { list: () => backend.roster.list(), token },
+    }),
     ...staticRoutes({ needsToken: token.hasToken }),
   ]);
   const hosts = hostPolicy(config.host, config.allowedHosts);

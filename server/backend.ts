@@ -1,13 +1,16 @@
-// Turns --store into the three parts the jobs stand on: a Store (records and logs), a
-// Queue (the waiting line, claims and leases) and a Feed (what every process hears).
-// The memory and SQLite stores are kept by one process, so their queue and feed live in
-// that process too; Redis is shared by processes and brings a shared queue and feed.
+// Turns --store into the parts the jobs stand on: a Store (records and logs), a Queue
+// (the waiting line, claims and leases) and a Feed (what every process hears), and the
+// Roster of the processes sharing them (their heartbeats). The memory and SQLite stores
+// are kept by one process, so their queue, feed and roster live in that process too;
+// Redis is shared by processes and brings a shared queue, feed and roster.
 
 import { LocalFeed } from './feed/local-feed.js';
 import type { Feed } from './feed/feed.js';
 import type { Logger } from './logger.js';
 import { LocalQueue } from './queue/local-queue.js';
 import type { Queue } from './queue/queue.js';
+import { LocalRoster } from './roster/local-roster.js';
+import type { Roster } from './roster/roster.js';
 import { openStore } from './store/open-store.js';
 import type { Store, StoreOptions } from './store/store.js';
 
@@ -15,6 +18,8 @@ export interface Backend {
   store: Store;
   queue: Queue;
   feed: Feed;
+  /** The processes sharing the store: the one process, or every process on the Redis. */
+  roster: Roster;
   /**
    * True when the queue lives in this process (memory, SQLite): it is rebuilt from the
    * store at start (jobs/recovery.ts). A shared queue outlives its processes, and the
@@ -58,5 +63,5 @@ export async function openBackend(url: string, options: BackendOptions): Promise
       await store.close();
     })());
   // One process: nobody to share a sweep with.
-  return { store, queue, feed, isLocal: true, close, exclusive: (_name, _ttlMs, task) => task() };
+  return { store, queue, feed, roster: new LocalRoster(), isLocal: true, close, exclusive: (_name, _ttlMs, task) => task() };
 }

@@ -76,6 +76,7 @@ export async function startWorker(config: Config, options: { logger?: Logger } =
       // /readyz answers 503 shutting_down from now on.
       jobs.intake.close();
       await jobs.scheduler.close(config.shutdownGraceMs);
+      await jobs.heartbeat.stop();
       jobs.retention?.stop();
       jobs.takeover?.stop();
       engine.stopListening();

@@ -1,14 +1,15 @@
 // The dashboard's pure parts, without a browser: how the job list merges the live view
 // with pages of GET /jobs, filters and orders them; the work meter behind the
-// throughput chart; the duration percentiles and buckets.
+// throughput chart; the duration percentiles and buckets; the processes of GET /queue.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BUCKET_EDGES_MS, bucketOf, bucketPosition, percentile, summariseDurations } from '../client-demo/src/dashboard/durations.js';
 import { JobList } from '../client-demo/src/dashboard/job-list.js';
 import { JobFiguresTable, WorkMeter } from '../client-demo/src/dashboard/live-figures.js';
+import { isReporting, ownerOf, ownersOf, readProcesses } from '../client-demo/src/dashboard/processes.js';
 import { applyEvent } from '../server/protocol/reducer.js';
-import type { JobEvent, JobStatus, Snapshot } from '../server/protocol/types.js';
+import type { JobEvent, JobStatus, ProcessInfo, Snapshot } from '../server/protocol/types.js';
 
 let seqs = 0;
 function job(id: string, status: JobStatus, extra: Partial<Snapshot> = {}): Snapshot {
@@ -97,4 +98,43 @@ test('durations: nearest-rank percentiles over the most recent completed jobs, l
   const summary = summariseDurations(jobs);
   assert.deepEqual([summary.count, summary.p50Ms, summary.p95Ms], [5, 300, 10_000]);
   assert.equal(summary.counts.reduce((a, b) => a + b, 0), 5);
+});
+
+function proc(name: string, extra: Partial<ProcessInfo> = {}): ProcessInfo {
+  return {
+    id: `box:1:server:${name}`,
+    role: 'server',
+    host: 'box',
+    pid: 1,
+    jobs: [],
+    workersBusy: 0,
+    workers: 2,
+    concurrency: 1,
+    startedAt: 0,
+    lastHeartbeatAt: 10_000,
+    heartbeatMs: 1000,
+    ...extra,
+  };
+}
+
+test('processes: what GET /queue lists is read defensively, a process silent for two heartbeats is not reporting, the latest heartbeat owns a job', () => {
+  assert.equal(readProcesses(undefined), null, 'no list: no panel');
+  assert.deepEqual(readProcesses([proc('a'), { id: 'half' }, null, 3]), [proc('a')], 'malformed entries are left out');
+
+  const p = proc('a');
+  assert.equal(isReporting(p, 12_000), true, 'two heartbeats late is still reporting');
+  assert.equal(isReporting(p, 12_001), false, 'past two heartbeats it has stopped reporting');
+
+  // A takeover: the old owner's report still lists the job until it expires.
+  const old = proc('old', { pid: 7, jobs: ['j1', 'j2'], lastHeartbeatAt: 5000, role: 'worker' });
+  const taker = proc('taker', { pid: 8, jobs: ['j1'], lastHeartbeatAt: 9000 });
+  const owners = ownersOf([old, taker]);
+  assert.equal(owners.get('j1'), taker);
+  assert.equal(owners.get('j2'), old);
+  assert.deepEqual(ownerOf(old, 9000), {
+    text: 'on box/7, not reporting',
+    title: 'running on worker box/7 (box:1:server:old), not reporting',
+    isReporting: false,
+  });
+  assert.equal(ownerOf(taker, 9000).text, 'on box/8');
 });

@@ -25,6 +25,7 @@ const NEVER: Readonly<Record<string, readonly string[]>> = {
   queue: ['engines', 'transport', 'http', 'hub'],
   feed: ['engines', 'transport', 'http', 'hub'],
   spool: ['engines', 'transport', 'http', 'hub'],
+  roster: ['engines', 'transport', 'http', 'hub'],
   workers: ['engines', 'transport', 'http', 'hub'],
 };
 

@@ -165,6 +165,17 @@ async function otherAnswers({ check, url, api, server }: Probe): Promise<void> {
     await check('GET', path === '/assets/upload.js' ? '/assets/{name}' : path, await fetch(url(path)));
   }
   await check('GET', '/assets/{name}', await fetch(url('/assets/nothing.js')));
+  // The processes are listed to a request with the token (header or query), and to no other.
+  for (const [what, res] of [
+    ['with the token', await fetch(url('/queue'), { headers: auth })],
+    ['with ?token=', await fetch(url(`/queue?token=${TOKEN}`))],
+    ['without it', await fetch(url('/queue'))],
+  ] as const) {
+    await check('GET', '/queue', res);
+    const body = (await res.json()) as { processes?: Array<{ pid: number; role: string }> };
+    if (what === 'without it') assert.equal(body.processes, undefined, 'no processes without the token');
+    else assert.deepEqual(body.processes?.map((p) => [p.role, p.pid]), [['server', process.pid]], `the one process ${what}`);
+  }
   // Another method on a known path: every operation documents 405.
   await check('GET', '/jobs', await fetch(url('/jobs'), { method: 'PUT', headers: auth }));
   // Answered before any route: headers over 16 KiB (431), a request that is not HTTP (400).

@@ -63,9 +63,9 @@ export async function listJobs(query: JobsQuery): Promise<{ jobs: Snapshot[]; ne
   return (await res.json()) as { jobs: Snapshot[]; next: string | null };
 }
 
-/** GET /queue: the backlog, and (from servers that report it) the processes sharing the queue. */
+/** GET /queue: the backlog, and the processes sharing the queue (listed only with the token, when the server has one). */
 export async function fetchQueue(): Promise<QueueStats & { processes?: unknown }> {
-  const res = await fetch('/queue');
+  const res = await fetch('/queue', { headers: authHeaders() });
   if (!res.ok) throw await asApiError(res);
   return (await res.json()) as QueueStats & { processes?: unknown };
 }

@@ -15,7 +15,7 @@ import { JobList, type Filter, type StatusFilter } from './dashboard/job-list.js
 import { jobName } from './dashboard/job-row.js';
 import { JobsTable } from './dashboard/jobs-table.js';
 import { JobFiguresTable, WorkMeter } from './dashboard/live-figures.js';
-import { renderProcesses } from './dashboard/processes-panel.js';
+import { ProcessesPanel } from './dashboard/processes-panel.js';
 import { Summary } from './dashboard/summary.js';
 import { observeServerTime, serverNow } from './server-clock.js';
 import { askForToken } from './token-prompt.js';
@@ -29,6 +29,7 @@ const list = new JobList();
 const figures = new JobFiguresTable();
 const work = new WorkMeter();
 const summary = new Summary(list, work);
+const processes = new ProcessesPanel($('#processes'));
 let client: JobcastClient | null = null;
 let hasReadHistory = false;
 
@@ -38,6 +39,7 @@ const table = new JobsTable($('#job-rows'), $('#job-table'), {
   onOpen: (id, from) => dialog.open(id, list.get(id), from),
   onCancel: (id) => void cancel(id),
   onCopyLink: (id) => void copyLink(id),
+  ownerOf: (id) => processes.ownerOf(id),
   onDrawn: (count) => showCount(count),
 });
 const pager = new HistoryPager(
@@ -212,14 +214,24 @@ function announce(text: string): void {
   $('#announce').textContent = text;
 }
 
+// `GET /queue` is polled rather than pushed: it is a few reads of the store, the
+// processes report every few seconds anyway, and the WebSocket protocol stays as it is.
+const QUEUE_POLL_MS = 2000;
+let isRefreshing = false;
+
 async function refreshQueue(): Promise<void> {
-  if (client?.connectionState !== 'live') return;
+  if (client?.connectionState !== 'live' || isRefreshing || document.hidden) return;
+  isRefreshing = true;
   try {
     const queue = await fetchQueue();
-    summary.concurrency = queue.concurrency;
-    renderProcesses($('#processes'), queue.processes, serverNow());
+    processes.show(queue.processes, serverNow());
+    // Every process's slots when they are listed: the running count is the cluster's too.
+    summary.concurrency = processes.slots ?? queue.concurrency;
+    table.changedAll();
   } catch {
     // The figures wait for the next try; the connection badge already tells of an outage.
+  } finally {
+    isRefreshing = false;
   }
 }
 
@@ -253,9 +265,11 @@ window.addEventListener('popstate', () => {
 });
 setInterval(() => {
   summary.sample(Date.now());
+  processes.tick(serverNow());
   table.changedAll();
 }, 1000);
-setInterval(() => void refreshQueue(), 10_000);
+setInterval(() => void refreshQueue(), QUEUE_POLL_MS);
+document.addEventListener('visibilitychange', () => void refreshQueue());
 
 void (async () => {
   if (serverNeedsToken() && savedToken() === null && !(await ensureToken())) return;

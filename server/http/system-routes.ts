@@ -4,6 +4,8 @@ import { JobcastError } from '../errors.js';
 import type { Intake } from '../jobs/intake.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { Metrics } from '../metrics.js';
+import type { ProcessInfo } from '../protocol/types.js';
+import type { TokenCheck } from './auth.js';
 import type { ReadinessProbe } from './readiness.js';
 import { bytesReply, jsonReply } from './reply.js';
 import type { Route } from './router.js';
@@ -15,11 +17,26 @@ export interface SystemRoutesOptions {
   metrics: Metrics;
   /** Registered processor names and the default, for `GET /processors`. */
   processors: { names: readonly string[]; default: string };
+  /**
+   * The processes sharing the queue, for `GET /queue`; listed only to requests that carry
+   * the --token when there is one (they name hosts and the ids of running jobs).
+   */
+  processes?: { list(): Promise<ProcessInfo[]>; token: TokenCheck };
 }
 
 export function systemRoutes(opts: SystemRoutesOptions): Route[] {
   return [
-    { pattern: /^\/queue$/, methods: { GET: async () => jsonReply(200, await opts.scheduler.stats()) } },
+    {
+      pattern: /^\/queue$/,
+      methods: {
+        GET: async (request) => {
+          const { processes } = opts;
+          if (processes === undefined || !processes.token.isAuthorized(request)) return jsonReply(200, await opts.scheduler.stats());
+          const [stats, list] = await Promise.all([opts.scheduler.stats(), processes.list()]);
+          return jsonReply(200, { ...stats, processes: list });
+        },
+      },
+    },
     { pattern: /^\/healthz$/, methods: { GET: () => jsonReply(200, { ok: true }) } },
     {
       pattern: /^\/readyz$/,

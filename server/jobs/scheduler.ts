@@ -68,6 +68,11 @@ export class Scheduler {
     };
   }
 
+  /** The jobs running in this process now. */
+  runningJobIds(): string[] {
+    return [...this.running.keys()];
+  }
+
   /**
    * Graceful stop (SPEC 7): start nothing new, let running files finish for up to
    * `graceMs`, stop the rest, and put their jobs back with `job.requeued` (reason

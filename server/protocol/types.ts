@@ -151,4 +151,33 @@ export interface QueueStats {
   running: number;
   concurrency: number;
   oldestQueuedMs: number | null;
+  /**
+   * The processes sharing the queue (one, on a store kept by one process), oldest first;
+   * absent when the server has a --token and the request does not carry it.
+   */
+  processes?: ProcessInfo[];
+}
+
+/** A process as `GET /queue` lists it: what its last heartbeat said. */
+export interface ProcessInfo {
+  /** Stable for the process's life: `host:pid:role:random`. */
+  id: string;
+  /** `server` (the API and processing) or `worker` (`jobcast worker`: processing only). */
+  role: 'server' | 'worker';
+  host: string;
+  pid: number;
+  /** Ids of the jobs it runs now. */
+  jobs: string[];
+  /** Files being processed now, by its worker threads or command processes. */
+  workersBusy: number;
+  /** Its --workers. */
+  workers: number;
+  /** Its --concurrency: jobs it runs at once at most. */
+  concurrency: number;
+  /** Unix ms. */
+  startedAt: number;
+  /** Unix ms, on the clock of the server that answers. */
+  lastHeartbeatAt: number;
+  /** How often it reports: a process silent for twice this has stopped reporting. */
+  heartbeatMs: number;
 }

@@ -12,6 +12,7 @@ import { FEED_PUBLISH, FEED_READ, FEED_TAIL } from './feed-scripts.js';
 import { APPEND, CREATE, DELETE, FENCE, LOAD, SEARCH, SINCE } from './job-scripts.js';
 import { UNLOCK } from './lua-lib.js';
 import { ACK, CLAIM, ENQUEUE, EXPIRED, PUT_BACK, RELEASE, REMOVE, RENEW } from './queue-scripts.js';
+import { BEAT, LEAVE, ROSTER } from './roster-scripts.js';
 
 const SCRIPTS = {
   jcCreate: CREATE,
@@ -33,6 +34,9 @@ const SCRIPTS = {
   jcFeedTail: FEED_TAIL,
   jcFeedPublish: FEED_PUBLISH,
   jcUnlock: UNLOCK,
+  jcBeat: BEAT,
+  jcRoster: ROSTER,
+  jcLeave: LEAVE,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,4 +1,4 @@
-// `--store redis://...`: the Store, Queue and Feed that several processes share (SPEC 6),
+// `--store redis://...`: the Store, Queue, Feed and Roster that several processes share (SPEC 6),
 // over two connections per process (commands, and the feed's blocking reads), after
 // checking the Redis they were given (server-checks.ts).
 
@@ -9,6 +9,7 @@ import type { StoreOptions } from '../store/store.js';
 import { connectRedis, guarded, redactUrl, type RedisClient } from './client.js';
 import { RedisFeed } from './redis-feed.js';
 import { RedisQueue } from './redis-queue.js';
+import { RedisRoster } from './redis-roster.js';
 import { RedisStore } from './redis-store.js';
 import { checkRedisServer } from './server-checks.js';
 
@@ -32,6 +33,7 @@ export interface RedisBackend extends Backend {
   store: RedisStore;
   queue: RedisQueue;
   feed: RedisFeed;
+  roster: RedisRoster;
   /** The command connection. */
   client: RedisClient;
 }
@@ -55,6 +57,7 @@ export async function openRedisBackend(url: string, options: RedisBackendOptions
   const store = new RedisStore(client, { logSize: options.logSize, prefix, feedLength, ownsClient: false });
   const queue = new RedisQueue(client, { prefix, feedLength });
   const feed = new RedisFeed(client, reader, { prefix, feedLength, logger, snapshotAt: (id, seq) => store.snapshotAt(id, seq) });
+  const roster = new RedisRoster(client, prefix);
   await feed.start();
   logger.info({ store: redactUrl(url), prefix }, 'connected to Redis');
 
@@ -66,7 +69,7 @@ export async function openRedisBackend(url: string, options: RedisBackendOptions
       await store.close();
       await client.redis.quit().catch(() => client.redis.disconnect());
     })());
-  return { store, queue, feed, client, isLocal: false, close, exclusive: (name, ttlMs, task) => exclusive(client, prefix, name, ttlMs, task) };
+  return { store, queue, feed, roster, client, isLocal: false, close, exclusive: (name, ttlMs, task) => exclusive(client, prefix, name, ttlMs, task) };
 }
 
 /**

@@ -5,11 +5,14 @@
 import type { Snapshot } from '../../../server/protocol/types.js';
 import { formatAgo, formatBytes, formatDuration, formatExact, formatPercent, formatRate } from '../format.js';
 import { createProgressBar, type BarState, type ProgressBar } from '../progress-bar.js';
+import type { Owner } from './processes.js';
 
-/** What a row shows besides the snapshot: figures from the live events. */
+/** What a row shows besides the snapshot: figures from the live events, and the process running the job. */
 export interface RowFigures {
   bytesPerSecond: number | null;
   etaMs: number | null;
+  /** The process that runs the job, while a listed one does (`GET /queue`), else null. */
+  owner: Owner | null;
 }
 
 /** The name a person knows a job by: its label, else its first file name. */
@@ -85,7 +88,10 @@ export class JobRow {
     this.set('time', 'datetime', new Date(s.createdAt).toISOString());
     this.set('status', 'text', s.status);
     this.set('status', 'data-status', s.status);
-    this.set('statusDetail', 'text', statusDetail(s, now));
+    const owner = s.status === 'running' ? figures.owner : null;
+    this.set('statusDetail', 'text', owner?.text ?? statusDetail(s, now));
+    this.set('statusDetail', 'title', owner?.title ?? '');
+    this.set('statusDetail', 'data-reporting', owner === null ? '' : String(owner.isReporting));
     this.showProgress(s);
     this.showTimes(s, figures, now);
     this.showActions(s, name);

@@ -5,6 +5,7 @@
 import { serverNow } from '../server-clock.js';
 import type { JobFiguresTable } from './live-figures.js';
 import { JobRow } from './job-row.js';
+import type { Owner } from './processes.js';
 import type { JobList } from './job-list.js';
 import { VirtualRows, type VirtualRow } from './virtual-rows.js';
 
@@ -14,6 +15,8 @@ export interface JobsTableOptions {
   onOpen(id: string, from: HTMLElement): void;
   onCancel(id: string): void;
   onCopyLink(id: string): void;
+  /** The process that runs the job, when a listed one does. */
+  ownerOf(id: string): Owner | null;
   /** After each redraw: how many jobs the list shows. */
   onDrawn(count: number): void;
 }
@@ -75,7 +78,11 @@ export class JobsTable {
         const snapshot = list.get(id);
         if (snapshot === undefined) return;
         const now = serverNow();
-        row.update(snapshot, { bytesPerSecond: figures.get(id)?.bytesPerSecond ?? null, etaMs: figures.etaMs(id, Date.now()) }, now);
+        row.update(
+          snapshot,
+          { bytesPerSecond: figures.get(id)?.bytesPerSecond ?? null, etaMs: figures.etaMs(id, Date.now()), owner: this.opts.ownerOf(id) },
+          now,
+        );
       },
     };
   }

@@ -159,9 +159,12 @@ export const OPERATIONS: Record<string, Operation> = {
     errors: ['job_not_found', 'output_not_found'],
   },
   'GET /queue': {
-    summary: 'The backlog',
+    summary: 'The backlog, and the processes sharing the queue',
+    description: 'Open to every client; with --token set, `processes` (hosts, pids, the ids of running jobs) is listed only to requests that carry the token.',
     tags: ['operations'],
-    responses: { '200': json('queued and running jobs', ref('QueueStats')) },
+    isGuarded: true,
+    parameters: [tokenQuery],
+    responses: { '200': json('queued and running jobs; with the token (or without one configured) the processes and the jobs each runs', ref('QueueStats')) },
     errors: [],
   },
   'GET /processors': {
