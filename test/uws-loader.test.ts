@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { loadUws } from '../server/engines/uws/load-uws.js';
-import { REPO_ROOT, tempDir } from './helpers/server.js';
+import { REPO_ROOT, spawnServer, tempDir } from './helpers/server.js';
 
 const LOADER = join(REPO_ROOT, 'dist/server/engines/uws/load-uws.js');
 const PACKAGE_DIR = dirname(createRequire(import.meta.url).resolve('uWebSockets.js/package.json'));
@@ -91,12 +91,17 @@ test('without the package the reason says it is not installed', async (t) => {
   assert.deepEqual(load, { ok: false, reason: 'the optional package uWebSockets.js is not installed (npm install --include=optional)' });
 });
 
-test('--engine uws stops with exit code 2 and the reason the native engine is not there', () => {
+test('--engine uws stops with exit code 2 and the reason when only the shim loads', () => {
   const main = join(REPO_ROOT, 'dist/server/main.js');
   const shim = spawnSync(process.execPath, [main, '--engine', 'uws'], { encoding: 'utf8', env: { ...process.env, UWS_USE_FALLBACK: 'true' } });
   assert.equal(shim.status, 2);
   assert.match(shim.stderr, /--engine uws needs the native uWebSockets\.js, and UWS_USE_FALLBACK=true is set/);
-  const native = spawnSync(process.execPath, [main, '--engine', 'uws'], { encoding: 'utf8' });
-  assert.equal(native.status, 2);
-  assert.match(native.stderr, /--engine uws is not available in this build/);
+});
+
+test('--engine uws with the native module serves, and the start-up line names the engine', async (t) => {
+  const server = await spawnServer(t, ['--engine', 'uws']);
+  assert.equal(server.started.engine, 'uws');
+  const health = await fetch(`${server.url}/healthz`);
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { ok: true });
 });

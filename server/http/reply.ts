@@ -20,7 +20,16 @@ export type ReplyBody =
    * drains and of the end. `open` is not called when the client left before the head
    * went out, nor for a HEAD request.
    */
-  | { readonly kind: 'stream'; open(stream: ReplyStream): ReplyStreamListener };
+  | {
+      readonly kind: 'stream';
+      open(stream: ReplyStream): ReplyStreamListener;
+      /**
+       * Bytes the engine may add between two writes without changing what the body says
+       * (SSE: an empty comment line). An engine that learns that a backed-up stream has
+       * drained only by writing to it (uws) writes these when it has nothing else to send.
+       */
+      readonly noop?: string;
+    };
 
 export interface Reply {
   readonly status: number;

@@ -38,6 +38,9 @@ export function sseRoutes(opts: SseRouteOptions): Route[] {
   ];
 }
 
+/** A comment line: an EventSource skips it (SPEC 3.4 streams end every message with a blank line). */
+const SSE_NOOP = ':\n';
+
 /**
  * 204 when the client already has the final event, else 200 with a stream that starts
  * at `since`. Rejects job_not_found and invalid_query.
@@ -53,7 +56,7 @@ async function eventsReply(opts: SseRouteOptions, request: HttpRequest, params: 
     // restored from an older copy), so it gets the snapshot like any uncovered id (SPEC 3.4).
     return emptyReply(204);
   }
-  return { status: 200, headers: STREAM_HEADERS, body: { kind: 'stream', open: (stream) => opts.openStream(stream, id, since) } };
+  return { status: 200, headers: STREAM_HEADERS, body: { kind: 'stream', open: (stream) => opts.openStream(stream, id, since), noop: SSE_NOOP } };
 }
 
 /** `Last-Event-ID` wins over `?since=`; both must be whole numbers. */

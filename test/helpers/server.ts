@@ -68,6 +68,8 @@ export async function startTestServer(
 
 export interface ChildServer {
   url: string;
+  /** The start-up log line (`jobcast listening`: url, engine, store...). */
+  started: Record<string, unknown>;
   child: ChildProcess;
   /** Resolves with the exit code (or signal name) when the process ends. */
   exited: Promise<number | string>;
@@ -96,7 +98,7 @@ export function spawnServer(t: TestContext, args: string[], env: Record<string, 
     lines.on('line', (line) => {
       if (!line.startsWith('{')) return;
       const entry = JSON.parse(line) as { msg?: string; url?: string };
-      if (entry.msg === 'jobcast listening') resolve({ url: entry.url!, child, exited, kill });
+      if (entry.msg === 'jobcast listening') resolve({ url: entry.url!, started: entry, child, exited, kill });
     });
     void exited.then((code) => reject(new Error(`server exited (${code}) before listening: ${stderr}`)));
   });

@@ -1,0 +1,256 @@
+// The uws engine's WebSockets: uWS's WebSocket behaviour, with each socket adapted to
+// the hub's Connection. Which upgrades are taken and who may come in is the WebSocket
+// service's (server/transport/websocket.ts); protocol logic is the hub's; this file only
+// moves frames and keeps connections honest with pings.
+//
+// What this build of uWS does that the adapter answers for:
+// - a socket may not be touched after its close handler ran (uWS throws): every call
+//   goes through `isOpen`;
+// - `send` drops a message silently once a socket holds `maxBackpressure` bytes: it is
+//   set far above any limit of the hub, which closes slow readers itself (SPEC 3.3);
+// - a frame over `maxPayloadLength` makes uWS drop the connection without a close code:
+//   the limit is set above --max-message-size and the check that answers 1009 is ours;
+// - uWS cannot stop reading one socket: pauseReading does nothing, and the hub's inbox
+//   closes a client that sends faster than it reads (--max-messages-per-second);
+// - sends made outside uWS's own callbacks each cost a syscall: the frames sent to one
+//   socket in one turn of the event loop are written together, in one cork.
+
+import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
+import { CLOSE_CODES } from '../../errors.js';
+import type { Connection, ConnectionHandlers } from '../../hub/connection.js';
+import type { Frame } from '../../hub/frame.js';
+import type { ClientAddresses } from '../../http/client-address.js';
+import { errorReply } from '../../http/reply.js';
+import type { Logger } from '../../logger.js';
+import type { WebSocketService } from '../../transport/websocket.js';
+import type { ConnectionCaps } from '../connection-caps.js';
+import { MAX_MISSED_PONGS } from '../engine.js';
+import { writeHead } from './uws-reply.js';
+import { UwsRequestHead } from './uws-request.js';
+
+export interface UwsWebSocketOptions {
+  service: WebSocketService;
+  caps: ConnectionCaps;
+  logger: Logger;
+  /** Largest inbound message (--max-message-size); larger ones close the socket with 1009. */
+  maxMessageSize: number;
+  /** Ping interval (--heartbeat); a socket that misses two pongs in a row is dropped. */
+  heartbeatMs: number;
+  /** Who the client is (--trust-proxy). */
+  addresses: ClientAddresses;
+}
+
+/** Pings go out in this many groups, one group every 1/30 of --heartbeat (as the ws engine does: a burst of pings blocks the loop). */
+const HEARTBEAT_GROUPS = 30;
+/**
+ * uWS buffers a whole frame before handing it over, up to this; a larger one makes it drop
+ * the connection without a close code (1006). Frames between --max-message-size and this
+ * get 1009 from us. 1 MiB and a bit at least: clients that send a megabyte by mistake
+ * learn why they were closed.
+ */
+const MIN_PAYLOAD_READ = 1024 * 1024 + 64 * 1024;
+/** Far above the hub's hard limit (8 MiB by default): the hub closes slow readers, never uWS's silent drop. */
+const MAX_BACKPRESSURE = 1024 * 1024 * 1024;
+/** Frames waiting for the end of the loop turn past which a socket's batch is written at once. */
+const FLUSH_AT_BYTES = 16 * 1024;
+/** Close reasons are at most 123 bytes (RFC 6455 5.5: control frames carry 125 with the code). */
+const MAX_REASON_BYTES = 123;
+
+/** What uWS keeps for each socket, from the upgrade on. */
+interface SocketData {
+  head: UwsRequestHead;
+  connection: UwsConnection | null;
+}
+
+/** Until the hub has adopted the socket: nothing to tell. */
+const NOBODY: ConnectionHandlers = Object.freeze({ onMessage() {}, onDrain() {}, onClose() {} });
+
+/** One socket, as the hub sees it. */
+class UwsConnection implements Connection {
+  missedPongs = 0;
+  isOpen = true;
+  handlers: ConnectionHandlers = NOBODY;
+  /** Frames sent in this turn of the loop, written together at its end (or at FLUSH_AT_BYTES). */
+  pending: Buffer[] | null = null;
+  pendingBytes = 0;
+
+  constructor(
+    readonly ws: WebSocket<SocketData>,
+    readonly group: Set<UwsConnection>,
+    private readonly batch: SendBatch,
+  ) {}
+
+  send(frame: Frame): void {
+    if (!this.isOpen) return;
+    const bytes = frame.buffer;
+    if (this.pending === null) {
+      this.pending = [bytes];
+      this.batch.add(this);
+    } else this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes >= FLUSH_AT_BYTES) this.flush();
+  }
+
+  /** Writes the frames of this turn in one cork. */
+  flush(): void {
+    const frames = this.pending;
+    if (frames === null) return;
+    this.pending = null;
+    this.pendingBytes = 0;
+    if (!this.isOpen) return;
+    this.ws.cork(() => {
+      for (const bytes of frames) this.ws.send(bytes, false);
+    });
+  }
+
+  bufferedAmount(): number {
+    return this.isOpen ? this.ws.getBufferedAmount() + this.pendingBytes : 0;
+  }
+
+  close(code: number, reason: string): void {
+    if (!this.isOpen) return;
+    // What was sent before the close goes out before it.
+    this.flush();
+    this.ws.end(code, truncateReason(reason));
+  }
+
+  // This build of uWS cannot stop reading one socket (see the top of this file).
+  pauseReading(): void {}
+
+  resumeReading(): void {}
+}
+
+/** The sockets with frames waiting, written at the end of the loop turn. */
+class SendBatch {
+  private connections: UwsConnection[] = [];
+  private isScheduled = false;
+
+  add(connection: UwsConnection): void {
+    this.connections.push(connection);
+    if (this.isScheduled) return;
+    this.isScheduled = true;
+    setImmediate(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.isScheduled = false;
+    const connections = this.connections;
+    this.connections = [];
+    for (const connection of connections) connection.flush();
+  };
+}
+
+export interface UwsWebSockets {
+  /** Stops the heartbeat; the hub closes the sockets. */
+  close(): void;
+}
+
+/** Serves the WebSocket protocol of SPEC 3.3 on `app`, for the upgrades `opts.service` takes. */
+export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): UwsWebSockets {
+  const { service, caps, logger } = opts;
+  const groups = Array.from({ length: HEARTBEAT_GROUPS }, () => new Set<UwsConnection>());
+  const batch = new SendBatch();
+  let joined = 0;
+
+  const behavior: WebSocketBehavior<SocketData> = {
+    maxPayloadLength: Math.max(opts.maxMessageSize * 2, MIN_PAYLOAD_READ),
+    maxBackpressure: MAX_BACKPRESSURE,
+    closeOnBackpressureLimit: 0,
+    // The heartbeat below is the only idle rule (SPEC 3.3).
+    idleTimeout: 0,
+    sendPingsAutomatically: false,
+    upgrade(res, req, context) {
+      try {
+        const head = new UwsRequestHead(res, req, opts.addresses);
+        const refusal = caps.admit(head.remoteAddress) ?? refuseOrNull(service, head, caps);
+        if (refusal !== null) {
+          const reply = errorReply(refusal);
+          const bytes = reply.body.kind === 'bytes' ? reply.body.bytes : undefined;
+          writeHead(res, reply);
+          res.end(bytes, true);
+          return;
+        }
+        res.upgrade<SocketData>(
+          { head, connection: null },
+          req.getHeader('sec-websocket-key'),
+          req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      } catch (err) {
+        logger.error({ err }, 'a WebSocket upgrade failed unexpectedly');
+        res.close();
+      }
+    },
+    open(ws) {
+      const data = ws.getUserData();
+      // Refusals happen after the upgrade, so that a browser sees the close code (1008).
+      const door = service.door(data.head);
+      const connection = new UwsConnection(ws, groups[joined++ % HEARTBEAT_GROUPS]!, batch);
+      data.connection = connection;
+      connection.group.add(connection);
+      if (!door.ok) return void connection.close(CLOSE_CODES.policy, door.reason);
+      connection.handlers = service.open(connection, door.mayWatchAll);
+    },
+    message(ws, message, isBinary) {
+      const connection = ws.getUserData().connection!;
+      if (message.byteLength > opts.maxMessageSize) return void connection.close(CLOSE_CODES.messageTooBig, 'message too big');
+      // uWS neuters `message` when this returns; the text is decoded (a copy) first.
+      connection.handlers.onMessage(isBinary ? null : Buffer.from(message).toString('utf8'));
+    },
+    drain(ws) {
+      const connection = ws.getUserData().connection;
+      // Called after each writable turn; the hub hears of it once everything has gone out.
+      if (connection !== null && ws.getBufferedAmount() === 0 && connection.pendingBytes === 0) connection.handlers.onDrain();
+    },
+    pong(ws) {
+      const connection = ws.getUserData().connection;
+      if (connection !== null) connection.missedPongs = 0;
+    },
+    close(ws) {
+      const data = ws.getUserData();
+      caps.release(data.head.remoteAddress);
+      const connection = data.connection;
+      if (connection === null) return;
+      connection.isOpen = false;
+      connection.pending = null;
+      connection.pendingBytes = 0;
+      connection.group.delete(connection);
+      // uWS calls this from inside end(): the hub hears of the close after the call that ended it returns.
+      queueMicrotask(() => connection.handlers.onClose());
+    },
+  };
+  app.ws<SocketData>('/*', behavior);
+
+  let turn = 0;
+  const heartbeat = setInterval(() => {
+    for (const connection of groups[turn++ % HEARTBEAT_GROUPS]!) {
+      if (!connection.isOpen) continue;
+      if (connection.missedPongs >= MAX_MISSED_PONGS) {
+        connection.ws.close();
+        continue;
+      }
+      connection.missedPongs++;
+      connection.ws.ping();
+    }
+  }, opts.heartbeatMs / HEARTBEAT_GROUPS);
+  heartbeat.unref();
+
+  return {
+    close() {
+      clearInterval(heartbeat);
+    },
+  };
+}
+
+/** The service's refusal; an admitted connection that is refused is given back to the caps. */
+function refuseOrNull(service: WebSocketService, head: UwsRequestHead, caps: ConnectionCaps) {
+  const refusal = service.refuse(head);
+  if (refusal !== null) caps.release(head.remoteAddress);
+  return refusal;
+}
+
+function truncateReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_REASON_BYTES) return reason;
+  return Buffer.from(reason).subarray(0, MAX_REASON_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+}
