@@ -38,8 +38,14 @@
 // Each process may need ~10,000 descriptors: the soft open-file limit of the children
 // is raised to the hard one where needed (prlimit).
 //
+// With --idle-only, only step 1 runs, for each server of --servers one at a time (start,
+// connect, read memory, stop; see fanout/idle.ts), so that it can go to counts the full run
+// cannot afford: `--idle-only --shapes all:19000` checks that one process holds 19,000
+// subscribers of `*`, each one having got its `subscribed` reply, and what each costs
+// (target for jobcast uws: <= 2 KiB RSS). It writes bench/results/fanout-idle.json instead.
+//
 // Run: npm run build && node dist/bench/fanout.js [--shapes all:1000,job:1000]
-//      [--servers bare-ws,bare-uws,jobcast-ws,jobcast-uws] [--store sqlite|memory]
+//      [--servers bare-ws,bare-uws,jobcast-ws,jobcast-uws] [--store sqlite|memory] [--idle-only]
 //      [--steady-deliveries 50000] [--steady-s 3] [--steady-rounds 3] [--job-rate 10] [--job-s 6]
 //      [--burst-deliveries 200000] [--bursts 3] [--per-tick 1] [--client-procs 2]
 //      [--cpu-prof DIR] [--budget-s 600]
@@ -53,6 +59,7 @@ import { parseArgs } from 'node:util';
 import { openFilesLimit } from './lib/proc.js';
 import { machineConditions, machineCpu, writeResults } from './lib/report.js';
 import { SERVER_KINDS, ServerUnderTest, type ServerKind, type Settings, type Shape } from './fanout/scenario.js';
+import { formatIdle, runIdleOnly, type IdleReport } from './fanout/idle.js';
 import { compact, formatShape, formatTargets, TARGETS, type ShapeReport } from './fanout/summary.js';
 
 /** A burst of 200,000 deliveries takes 2-8 s here, depending on the server and the machine's other load. */
@@ -69,7 +76,7 @@ interface Rates {
   bursts: number;
 }
 
-function readOptions(): { settings: Settings; servers: ServerKind[]; shapes: Shape[]; rates: Rates } {
+function readOptions(): { settings: Settings; servers: ServerKind[]; shapes: Shape[]; rates: Rates; idleOnly: boolean } {
   const { values } = parseArgs({
     options: {
       shapes: { type: 'string', default: 'all:1000,all:5000,all:10000,job:1000' },
@@ -86,6 +93,7 @@ function readOptions(): { settings: Settings; servers: ServerKind[]; shapes: Sha
       'client-procs': { type: 'string', default: '2' },
       'cpu-prof': { type: 'string' },
       'budget-s': { type: 'string', default: '600' },
+      'idle-only': { type: 'boolean', default: false },
     },
   });
   const int = (name: keyof typeof values, min: number): number => {
@@ -113,7 +121,7 @@ function readOptions(): { settings: Settings; servers: ServerKind[]; shapes: Sha
     bursts: int('bursts', 0),
   };
   const shapes = values.shapes.split(',').map((spec) => parseShape(spec.trim(), rates));
-  return { settings, servers, shapes, rates };
+  return { settings, servers, shapes, rates, idleOnly: values['idle-only'] };
 }
 
 /** `all:5000` or `job:1000`, with the rates of the run. */
@@ -138,7 +146,7 @@ function parseShape(spec: string, r: Rates): Shape {
 }
 
 async function main(): Promise<void> {
-  const { settings, servers, shapes, rates } = readOptions();
+  const { settings, servers, shapes, rates, idleOnly } = readOptions();
   const machine = machineConditions();
   const files = openFilesLimit('self');
   console.log(`fanout: ${machine.cores} x ${machine.cpu}, node ${machine.node}, load ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
@@ -148,6 +156,7 @@ async function main(): Promise<void> {
     console.error('fanout: the time budget is spent by 60 s; giving up');
     process.exit(2);
   }, settings.deadline - Date.now() + 60_000).unref();
+  if (idleOnly) return idleOnlyMain(servers, shapes, settings, machine);
   const reports: ShapeReport[] = [];
   const background: Record<string, number> = {};
   const loadBefore = loadavg();
@@ -179,6 +188,26 @@ async function main(): Promise<void> {
     targets: TARGETS,
     shapes: compact(reports),
   });
+  console.log(`\nwrote ${path}`);
+  if (reports.some((r) => r.results.some((u) => u.error !== undefined))) process.exitCode = 1;
+}
+
+/** --idle-only: per shape, each server's memory per idle subscriber, one server at a time (see fanout/idle.ts). */
+async function idleOnlyMain(servers: ServerKind[], shapes: Shape[], settings: Settings, machine: ReturnType<typeof machineConditions>): Promise<void> {
+  const reports: IdleReport[] = [];
+  for (const shape of shapes) {
+    if (Date.now() + 30_000 > settings.deadline) {
+      console.error(`skipping ${shape.name}: the time budget is nearly spent`);
+      continue;
+    }
+    console.log(`\n${shape.name}: idle only, one server at a time`);
+    const report = await runIdleOnly(servers, shape, settings);
+    reports.push(report);
+    console.log(`\n${formatIdle(report)}`);
+  }
+  const { deadline: _deadline, ...recorded } = settings;
+  // A file of its own: an idle-only run does not replace the full run's figures.
+  const path = writeResults('fanout-idle', { at: new Date().toISOString(), machine, settings: { ...recorded, servers }, targets: TARGETS, shapes: reports });
   console.log(`\nwrote ${path}`);
   if (reports.some((r) => r.results.some((u) => u.error !== undefined))) process.exitCode = 1;
 }

@@ -73,6 +73,8 @@ export interface ScenarioResult {
   /** Why this server did not run here (its engine is not available); it has no figures. */
   skipped?: string;
   connections: number;
+  /** Clients that got ready: for jobcast, those that got their `subscribed` reply; for bare servers, those that opened. */
+  clientsReady: number;
   connectMs: number;
   memory: { before: MemoryFigures; after: MemoryFigures; rssPerConnBytes: number; heapPerConnBytes: number } | null;
   steadyRounds: PhaseResult[];
@@ -97,7 +99,7 @@ export class ServerUnderTest {
     private readonly shape: Shape,
     private readonly s: Settings,
   ) {
-    this.result = { server: LABELS[kind], kind, connections: 0, connectMs: 0, memory: null, steadyRounds: [], steady: null, bursts: [], burst: null };
+    this.result = { server: LABELS[kind], kind, connections: 0, clientsReady: 0, connectMs: 0, memory: null, steadyRounds: [], steady: null, bursts: [], burst: null };
   }
 
   /** True while it has neither failed nor been skipped. */
@@ -132,6 +134,7 @@ export class ServerUnderTest {
       const before = await ctx.server.request<MemoryFigures>('mem');
       const connected = await this.connectClients();
       this.result.connectMs = connected.ms;
+      this.result.clientsReady = connected.open;
       // Figures over fewer subscribers than asked for would compare unlike with unlike.
       if (connected.failed > 0) throw new Error(`${connected.failed} of ${this.shape.clients} connections failed: ${connected.firstError}`);
       // Let the handshakes' garbage and the listen backlog settle before measuring.
