@@ -11,7 +11,9 @@
 //    first byte sent to the 202 (median over the rounds), and the server's peak RSS above
 //    its idle RSS while the upload streams (sampled from /proc every 20 ms; max over the
 //    rounds). The body is parsed and spooled as the bytes arrive, so the peak should stay
-//    a few MiB whatever the size.
+//    a few MiB whatever the size. Also shown: the CPU other processes used meanwhile
+//    (the machine's busy time from /proc/stat less the server's and this process's), so
+//    that a round slowed by a busy machine can be told from a slow engine.
 // 2. Small uploads: --small-count uploads of one 16 KiB file, --small-concurrency at a
 //    time. Reported: uploads per second (median over the rounds) and the latency of each
 //    upload (p50, p99 over all rounds).
@@ -27,11 +29,12 @@
 //      [--rounds 3] [--small-count 500] [--small-concurrency 8]
 // Prints a table with a column per engine and writes bench/results/upload.json.
 
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../server/config.js';
 import { EXIT_CONFIG, ServerProcess, ServerStartError } from './lib/server-process.js';
-import { formatTable, machineConditions, mergeHistograms, quantile, writeResults } from './lib/report.js';
+import { processCpuMs } from './lib/proc.js';
+import { formatTable, machineConditions, machineCpu, mergeHistograms, quantile, writeResults } from './lib/report.js';
 import { finishAndDelete, upload } from './upload/client.js';
 
 const ENGINES = ['ws', 'uws'] as const;
@@ -79,6 +82,8 @@ interface LargeRound {
   seconds: number;
   idleRssMiB: number;
   peakRssAboveIdleMiB: number;
+  /** CPU used meanwhile by neither the server nor this process (other processes, softirq), % of one core: a busy machine shows here. */
+  othersCpuPercent: number;
 }
 
 interface SmallRound {
@@ -111,13 +116,18 @@ async function largeRound(server: ServerProcess, size: number, round: number): P
   const idle = server.rss();
   let peak = idle;
   const sampler = setInterval(() => (peak = Math.max(peak, server.rss())), 20);
+  const cpuBefore = { machine: machineCpu.read(), server: processCpuMs(server.pid) ?? 0, self: processCpuMs(process.pid) ?? 0 };
   const startedAt = performance.now();
   try {
     const id = await upload(server.port, size, `large-${round}.bin`);
-    const seconds = (performance.now() - startedAt) / 1000;
+    const ms = performance.now() - startedAt;
     clearInterval(sampler);
+    const ours = (processCpuMs(server.pid) ?? 0) - cpuBefore.server + (processCpuMs(process.pid) ?? 0) - cpuBefore.self;
+    const machineBusy = (100 - machineCpu.since(cpuBefore.machine).idle) * availableParallelism();
+    const othersCpuPercent = Math.max(0, Math.round(machineBusy - (ours / ms) * 100));
     await finishAndDelete(server.port, id);
-    return { mbPerSec: Math.round(size / 1e6 / seconds), seconds: Number(seconds.toFixed(2)), idleRssMiB: toMiB(idle), peakRssAboveIdleMiB: toMiB(peak - idle) };
+    const seconds = ms / 1000;
+    return { mbPerSec: Math.round(size / 1e6 / seconds), seconds: Number(seconds.toFixed(2)), idleRssMiB: toMiB(idle), peakRssAboveIdleMiB: toMiB(peak - idle), othersCpuPercent };
   } finally {
     clearInterval(sampler);
   }
@@ -164,7 +174,7 @@ async function round(run: EngineRun, n: number, settings: Settings): Promise<voi
     const large = await attempt(run, 'large', n, () => largeRound(run.server, settings.size, n));
     if (large !== null) {
       run.large.push(large);
-      done.push(`large ${large.mbPerSec} MB/s, peak RSS +${large.peakRssAboveIdleMiB} MiB (idle ${large.idleRssMiB})`);
+      done.push(`large ${large.mbPerSec} MB/s, peak RSS +${large.peakRssAboveIdleMiB} MiB (idle ${large.idleRssMiB}), others' CPU ${large.othersCpuPercent}%`);
     }
   }
   if (run.errors.small === undefined) {
@@ -222,6 +232,7 @@ function report(runs: EngineRun[], settings: Settings): { ratio: number | null; 
     ['', ...col((r) => r.engine)],
     [`${sizeText} upload, MB/s (median)`, ...col((_, s) => s.largeMbPerSec)],
     ['  each round', ...col((r) => each(r.large.map((l) => l.mbPerSec)))],
+    ["  other processes' CPU meanwhile, % of a core", ...col((r) => each(r.large.map((l) => l.othersCpuPercent)))],
     ['server peak RSS above idle during it, MiB (max)', ...col((_, s) => s.peakRssAboveIdleMiB)],
     ['  each round', ...col((r) => each(r.large.map((l) => l.peakRssAboveIdleMiB)))],
     ['idle RSS after warm-up / at the end, MiB', ...col((r) => `${r.idleRssMiB.start} / ${r.idleRssMiB.end ?? 'n/a'}`)],

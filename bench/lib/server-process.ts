@@ -65,6 +65,11 @@ export class ServerProcess {
     child.stderr!.off('data', keepStderr);
   }
 
+  /** The server's process id (for /proc/PID/stat); 0 before start. */
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
