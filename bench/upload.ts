@@ -19,11 +19,14 @@
 //    upload (p50, p99 over all rounds).
 // Processing uses `delay` with msPerMiB 0, so the worker pool barely competes for CPU.
 // Then: the ratio uws / ws of the large-upload rate (README target: >= 0.9), and per engine
-// whether memory stayed flat: no round's peak, and no growth of the idle RSS from the first
-// round to the end, above 64 MiB (a server that held the file would grow by its size).
+// whether memory stayed flat during the large uploads: no round's peak above 64 MiB (a
+// server that held the file would grow by its size). The idle RSS after the warm-up and at
+// the end is shown beside it but not judged: without a forced GC (the server is the real
+// one, run as users run it) it moves with V8's heap sizing and the jobs made and deleted.
 // An engine that cannot start here (exit code 2: `--engine uws` without its native
-// module) is reported with the server's reason, and the others run; one that fails
-// mid-run (error, stall of 30 s, crash) sits out the remaining rounds and is reported.
+// module) is reported with the server's reason, and the others run. A step (large or
+// small) that fails on an engine (an error, 30 s without progress, a crash) is reported
+// with where the upload was, and sits out the remaining rounds; the other step goes on.
 //
 // Run: npm run build && node dist/bench/upload.js [--engines ws,uws] [--size 1GiB]
 //      [--rounds 3] [--small-count 500] [--small-concurrency 8]
@@ -41,7 +44,7 @@ const ENGINES = ['ws', 'uws'] as const;
 type Engine = (typeof ENGINES)[number];
 
 const MiB = 1024 * 1024;
-/** Memory is "flat" while neither the peak above idle nor the idle RSS's growth exceeds this. */
+/** Memory is "flat" while no large upload's peak above idle exceeds this: buffers, not the file. */
 const FLAT_LIMIT_MiB = 64;
 /** README target: uws takes large uploads at least this fraction of ws's rate. */
 const TARGET_UWS_VS_WS = 0.9;
@@ -214,7 +217,7 @@ function summarise(run: Omit<EngineRun, 'server'>) {
     largeMbPerSec: run.large.length === 0 ? null : median(run.large.map((r) => r.mbPerSec)),
     peakRssAboveIdleMiB: peakMaxMiB,
     idleGrowthMiB,
-    memoryFlat: peakMaxMiB === null ? null : peakMaxMiB <= FLAT_LIMIT_MiB && (idleGrowthMiB ?? 0) <= FLAT_LIMIT_MiB,
+    memoryFlat: peakMaxMiB === null ? null : peakMaxMiB <= FLAT_LIMIT_MiB,
     smallUploadsPerSec: run.small.length === 0 ? null : median(run.small.map((r) => r.uploadsPerSec)),
     smallP50Ms: quantile(latency, 0.5),
     smallP99Ms: quantile(latency, 0.99),
@@ -236,7 +239,7 @@ function report(runs: EngineRun[], settings: Settings): { ratio: number | null; 
     ['server peak RSS above idle during it, MiB (max)', ...col((_, s) => s.peakRssAboveIdleMiB)],
     ['  each round', ...col((r) => each(r.large.map((l) => l.peakRssAboveIdleMiB)))],
     ['idle RSS after warm-up / at the end, MiB', ...col((r) => `${r.idleRssMiB.start} / ${r.idleRssMiB.end ?? 'n/a'}`)],
-    [`memory flat (peak and idle growth <= ${FLAT_LIMIT_MiB} MiB)`, ...col((_, s) => (s.memoryFlat === null ? null : s.memoryFlat ? 'yes' : 'NO'))],
+    [`memory flat during it (peak <= ${FLAT_LIMIT_MiB} MiB)`, ...col((_, s) => (s.memoryFlat === null ? null : s.memoryFlat ? 'yes' : 'NO'))],
     [`16 KiB uploads, ${settings.smallConcurrency} at a time: uploads/s (median)`, ...col((_, s) => s.smallUploadsPerSec)],
     ['  each round', ...col((r) => each(r.small.map((l) => l.uploadsPerSec)))],
     ['  latency p50 / p99 ms (all rounds)', ...col((_, s) => (s.smallP50Ms === null ? null : `${s.smallP50Ms} / ${s.smallP99Ms}`))],
