@@ -72,6 +72,14 @@ test('Redis killed and restarted mid-job: 503 not_ready and /readyz failing mean
   for (const id of ids) for (const index of [0, 1, 2]) assert.ok(done.some((r) => r.job === id && r.index === index), `${id} file ${index} ran to its end`);
 });
 
+test('SIGTERM while Redis is away: a server and a worker still stop, with exit code 0', { skip: SKIP }, async (t) => {
+  const cluster = await startCluster(t, { servers: 1, workers: 1 });
+  await cluster.redis.kill('SIGKILL');
+  for (const p of cluster.all) await untilStatus(`${p.url}/readyz`, 503);
+  // No bound on how long: the failure this catches is a process that never exits.
+  for (const p of cluster.all) assert.equal(await p.kill('SIGTERM'), 0, `${p.role} ${p.pid} stopped`);
+});
+
 /** Runs `node dist/server/main.js ARGS --port 0`; resolves with its exit code and output once it exits. */
 function runToExit(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/server/main.js'), ...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { createSyntheticJob } from './helpers/synthetic-job.js';
 import { createJob, getJob, listJobs, pollJob, uploadFiles } from './helpers/http.js';
 import { PipelinedAnswers, RawConnection, requestHead } from './helpers/raw-http.js';
-import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
+import { FIXTURE_PROCESSORS, ON_UWS, startTestServer } from './helpers/server.js';
 
 /** `depth` levels of nested objects: {"a":{"a":...{}}}. */
 function nested(depth: number): string {
@@ -90,10 +90,15 @@ test('HEAD /jobs/{id}/events of a running job answers at once, and the request p
   const id = await createSyntheticJob(server);
   const conn = await RawConnection.open(server.port);
   const answers = new PipelinedAnswers(conn.socket);
-  await conn.write(`HEAD /jobs/${id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-  const head = await answers.next(true);
-  assert.equal(head?.status, 200);
-  assert.equal(head?.headers['content-type'], 'text/event-stream; charset=utf-8');
+  // uws closes a connection whose next request comes before its answer is complete
+  // (README, "Engines"): there the next request follows the answer.
+  const head = `HEAD /jobs/${id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+  const next = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+  await conn.write(ON_UWS ? head : head + next);
+  const headAnswer = await answers.next(true);
+  assert.equal(headAnswer?.status, 200);
+  assert.equal(headAnswer?.headers['content-type'], 'text/event-stream; charset=utf-8');
+  if (ON_UWS) await conn.write(next);
   const health = await answers.next();
   assert.equal(health?.status, 200);
   assert.deepEqual(health?.json, { ok: true });

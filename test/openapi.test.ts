@@ -13,7 +13,7 @@ import type { Snapshot } from '../server/protocol/types.js';
 import { pollJob, uploadFiles } from './helpers/http.js';
 import { ApiContract } from './helpers/openapi.js';
 import { RawConnection, requestHead } from './helpers/raw-http.js';
-import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
+import { FIXTURE_PROCESSORS, ON_UWS, startTestServer } from './helpers/server.js';
 import { SseReader } from './helpers/sse-client.js';
 import { connectWs } from './helpers/ws-client.js';
 
@@ -179,7 +179,9 @@ async function otherAnswers({ check, url, api, server }: Probe): Promise<void> {
   // Another method on a known path: every operation documents 405.
   await check('GET', '/jobs', await fetch(url('/jobs'), { method: 'PUT', headers: auth }));
   // Answered before any route: headers over 16 KiB (431), a request that is not HTTP (400).
-  for (const head of [requestHead('/healthz', { 'x-filler': 'f'.repeat(20 * 1024) }, 'GET'), 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n']) {
+  // (uws closes the connection of a request that is not HTTP without an answer: README, "Engines".)
+  const unparsable = ON_UWS ? [] : ['GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'];
+  for (const head of [requestHead('/healthz', { 'x-filler': 'f'.repeat(20 * 1024) }, 'GET'), ...unparsable]) {
     const conn = await RawConnection.open(server.port);
     await conn.write(head);
     const raw = (await conn.response)!;

@@ -13,7 +13,7 @@ import type { RunningServer } from '../server/app.js';
 import type { Snapshot } from '../server/protocol/types.js';
 import type { Store } from '../server/store/store.js';
 import { clientFrame, RawWs, repeatFrames } from './helpers/raw-ws.js';
-import { startTestServer } from './helpers/server.js';
+import { ON_UWS, startTestServer } from './helpers/server.js';
 import { waitFor } from './helpers/ws-client.js';
 
 /** --max-messages-per-second high enough never to be reached: these tests show the other bounds. */
@@ -130,7 +130,9 @@ test('2,000 subscribes to one finished large job in one write, then 20 more clie
   await waitFor(() => attacker.messages.some((m) => (m as { type: string }).type === 'pong'), 'the pong after every answer');
   const sent = attacker.messages.filter((m) => (m as { type: string }).type === 'snapshot').length;
   t.diagnostic(`2,000 subscribes: ${sent} snapshots and ${attacker.messages.filter(isSubscribed).length} subscribed sent`);
-  assert.ok(sent <= 4, `the coalesced subscribes sent ${sent} snapshots, not 2,000`);
+  // uws cannot stop reading a socket (README, "Engines"): the frames of each of uWS's reads
+  // may be handled as a batch of their own, so a few more batches get their answer there.
+  assert.ok(sent <= (ON_UWS ? 32 : 4), `the coalesced subscribes sent ${sent} snapshots, not 2,000`);
 
   const others = await Promise.all(Array.from({ length: 20 }, () => RawWs.open(server.port)));
   for (const client of others) {

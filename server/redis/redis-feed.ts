@@ -91,7 +91,11 @@ export class RedisFeed implements Feed {
     this.#emitter.removeAllListeners();
     this.#paused?.release();
     this.reader.redis.disconnect();
-    await this.#loop;
+    // With Redis up, the read under way ends at once ("Connection is closed") and the loop
+    // with it. With Redis away, that read waits in ioredis's offline queue, which a
+    // disconnect while reconnecting never settles: waiting for the loop would hold a
+    // shutdown for ever. The loop is left to end with the process then.
+    if (this.reader.redis.status !== 'reconnecting') await this.#loop;
   }
 
   /**

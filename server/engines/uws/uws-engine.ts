@@ -7,8 +7,11 @@
 // uWS kills the process when a handler throws, or returns without answering and without
 // `onAborted` (UwsRequest registers it at once): every handler here catches what it calls.
 
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { ConfigError } from '../../config.js';
+import { JobcastError } from '../../errors.js';
 import { NO_PROXIES, type ClientAddresses } from '../../http/client-address.js';
 import { errorReply, type Reply } from '../../http/reply.js';
 import type { HttpService } from '../../http/router.js';
@@ -17,7 +20,7 @@ import { ConnectionCaps } from '../connection-caps.js';
 import { DEFAULT_LINGER, type Engine, type EngineServices, type EngineSettings, type LingerLimits, type StartEngine } from '../engine.js';
 import { loadUws, type UwsModule } from './load-uws.js';
 import { writeReply } from './uws-reply.js';
-import { UwsRequest } from './uws-request.js';
+import { MAX_HEADER_BYTES, UwsRequest } from './uws-request.js';
 import { attachWebSockets } from './uws-websocket.js';
 
 /** The uws engine's start, once its native module is loaded; rejects with ConfigError when it cannot serve here. */
@@ -36,10 +39,10 @@ async function startUwsEngine(uws: UwsModule, services: EngineServices, settings
   const webSockets =
     services.webSocket === null
       ? null
-      : attachWebSockets(app, { service: services.webSocket, caps, logger, maxMessageSize: settings.maxMessageSize, heartbeatMs: settings.heartbeatMs, addresses });
+      : attachWebSockets(app, { service: services.webSocket, caps, logger, maxMessageSize: settings.maxMessageSize, heartbeatMs: settings.heartbeatMs, slowCloseTimeoutMs: settings.slowCloseTimeoutMs, addresses });
   const serve = requestHandler(services.http, caps, settings.refusalLinger ?? DEFAULT_LINGER, logger, addresses);
   app.any('/*', serve);
-  const listenSocket = await listen(app, settings.host, settings.port);
+  const listenSocket = await listen(app, settings.host, settings.port, logger);
   let isListening = true;
   let isClosed = false;
   return {
@@ -65,6 +68,10 @@ async function startUwsEngine(uws: UwsModule, services: EngineServices, settings
   };
 }
 
+/** TIME_WAIT lasts 60 s on Linux: a little more, then the port is taken for real. */
+const LINGERING_PORT_WAIT_MS = 70_000;
+const LINGERING_PORT_RETRY_MS = 250;
+
 type UwsApp = ReturnType<UwsModule['App']>;
 type UwsHandler = Parameters<UwsApp['any']>[1];
 
@@ -85,6 +92,7 @@ function requestHandler(http: HttpService, caps: ConnectionCaps, linger: LingerL
       res.close();
       return;
     }
+    if (request.headBytes > MAX_HEADER_BYTES) return answer(res, request, { ...errorReply(new JobcastError('headers_too_large')), closesConnection: true }, linger, logger, () => {});
     const refusal = caps.admit(request.remoteAddress);
     if (refusal !== null) return answer(res, request, { ...errorReply(refusal), closesConnection: true }, linger, logger, () => {});
     isCounted = true;
@@ -114,14 +122,49 @@ function answer(res: Parameters<UwsHandler>[0], request: UwsRequest, reply: Repl
   }
 }
 
-function listen(app: UwsApp, host: string, port: number): Promise<us_listen_socket> {
-  return new Promise((resolve, reject) => {
-    app.listen(host, port, (listenSocket) => {
-      if (listenSocket === false) {
-        // uWS gives no reason; a taken port is by far the usual one.
-        const error = Object.assign(new Error(`cannot listen on ${host}:${port} (the port may be in use)`), { code: 'EADDRINUSE' });
-        reject(error);
-      } else resolve(listenSocket);
-    });
-  });
+/**
+ * Listens on `host`:`port`. uWS binds without SO_REUSEADDR, so a port whose previous
+ * server closed connections a moment ago stays unusable while they linger in TIME_WAIT
+ * (up to 60 s on Linux; a restart on the same port would fail), where Node's listen goes
+ * through. So when uWS is refused and no socket listens on the port (/proc/net/tcp*),
+ * it tries again, logged, until the lingering connections are gone.
+ */
+async function listen(app: UwsApp, host: string, port: number, logger: Logger): Promise<us_listen_socket> {
+  const deadline = Date.now() + LINGERING_PORT_WAIT_MS;
+  let hasWarned = false;
+  for (;;) {
+    const listenSocket = await new Promise<us_listen_socket | false>((resolve) => app.listen(host, port, resolve));
+    if (listenSocket !== false) return listenSocket;
+    if (port === 0 || Date.now() > deadline || (await isListenedOn(port))) {
+      throw Object.assign(new Error(`cannot listen on ${host}:${port}: the port is in use`), { code: 'EADDRINUSE' });
+    }
+    if (!hasWarned) {
+      hasWarned = true;
+      logger.warn({ host, port }, 'the port is still held by connections of a previous server (TIME_WAIT); waiting for them to go');
+    }
+    await sleep(LINGERING_PORT_RETRY_MS);
+  }
+}
+
+/** TCP state LISTEN in /proc/net/tcp (include/net/tcp_states.h). */
+const TCP_LISTEN = '0A';
+
+/**
+ * Whether a socket listens on `port` (any address), from the kernel's tables; true
+ * where they cannot be read (not Linux): the refusal is then taken as final.
+ */
+async function isListenedOn(port: number): Promise<boolean> {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  try {
+    const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((path) => readFile(path, 'utf8').catch(() => '')));
+    if (tables.every((table) => table === '')) return true;
+    return tables.some((table) =>
+      table.split('\n').some((line) => {
+        const [, local, , state] = line.trim().split(/\s+/);
+        return state === TCP_LISTEN && local?.endsWith(hexPort) === true;
+      }),
+    );
+  } catch {
+    return true;
+  }
 }

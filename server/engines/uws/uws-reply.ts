@@ -35,16 +35,28 @@ export function writeReply(res: UwsResponse, request: UwsRequest, reply: Reply, 
   if (body.kind === 'file' && !isHead) return sendFile(res, request, reply, body.path, body.size, ended);
   const bytes = body.kind === 'bytes' ? body.bytes : null;
   if (closes && !request.isComplete && bytes !== null && !isHead) return answerThenLinger(res, request, reply, bytes, linger, ended);
+  if (bytes !== null && !isHead && !closes) return sendBytes(res, reply, bytes, ended);
   res.cork(() => {
     writeHead(res, reply);
     if (isHead) {
       const length = body.kind === 'bytes' ? body.bytes.length : body.kind === 'file' ? body.size : undefined;
-      res.endWithoutBody(length, closes);
+      endWithoutBody(res, length, closes);
     } else if (bytes !== null) res.end(bytes, closes);
-    else if (BODILESS_STATUSES.has(reply.status)) res.endWithoutBody(undefined, closes);
+    else if (BODILESS_STATUSES.has(reply.status)) endWithoutBody(res, undefined, closes);
     else res.end(undefined, closes);
   });
   ended();
+}
+
+/**
+ * Ends without a body, announcing `length` (a HEAD) or no length at all. Only a call
+ * without arguments writes no Content-Length: an undefined length is written as 2^63. A
+ * connection to close takes an argument, so it announces 0 when there is no length.
+ */
+function endWithoutBody(res: UwsResponse, length: number | undefined, closes: boolean): void {
+  if (length !== undefined) res.endWithoutBody(length, closes);
+  else if (closes) res.endWithoutBody(0, true);
+  else res.endWithoutBody();
 }
 
 /** The status line and the reply's own headers (uWS adds Date and the length). */
@@ -54,10 +66,13 @@ export function writeHead(res: UwsResponse, reply: Reply): void {
 }
 
 /**
- * A refused request whose body is still arriving: the status, headers and body go out at
- * once (chunked, so that the end can wait), the rest of the request body is read and
- * discarded within `linger`, and only then is the answer ended and the connection closed
- * (see LingerLimits: closing with unread bytes would reset the connection, answer and all).
+ * A refused request whose body is still arriving. uWS closes a connection whose answer is
+ * complete as soon as more of the request's body comes in, and that reset can destroy the
+ * answer before the client reads it (see LingerLimits). So the answer goes out at once,
+ * status, headers and body, but chunked, with its end held back: the rest of the request
+ * body is read and dropped meanwhile, and the end goes out once the body is in or at the
+ * linger's bounds. (`end` with uWS's closeConnection would write its `Connection: close`
+ * into a chunked body, so that header is written here.)
  */
 function answerThenLinger(res: UwsResponse, request: UwsRequest, reply: Reply, bytes: Buffer, linger: LingerLimits, ended: () => void): void {
   res.cork(() => {
@@ -67,7 +82,7 @@ function answerThenLinger(res: UwsResponse, request: UwsRequest, reply: Reply, b
   });
   void discardBody(request.stream, linger).then(() => {
     if (!request.isWritable) return;
-    res.cork(() => res.end(undefined, true));
+    res.cork(() => res.end());
     ended();
   });
 }
@@ -92,6 +107,31 @@ function discardBody(body: Readable, linger: LingerLimits): Promise<void> {
     body.resume();
     if (body.readableEnded || body.destroyed) finish();
   });
+}
+
+/**
+ * Bytes known in full, with `tryEnd`: what the socket does not take now waits here, not in
+ * uWS, and the answer stays unfinished until the client has taken it. That bounds what a
+ * client that pipelines requests and reads nothing costs: uWS works out the requests of
+ * a read one after the other, and each answer made at once (a store read is synchronous)
+ * would otherwise pile up in uWS's buffer; with one still unfinished, uWS closes the
+ * connection at the next request instead of parsing it.
+ */
+function sendBytes(res: UwsResponse, reply: Reply, bytes: Buffer, ended: () => void): void {
+  let start = 0;
+  let done = false;
+  res.cork(() => {
+    writeHead(res, reply);
+    start = res.getWriteOffset();
+    done = res.tryEnd(bytes, bytes.length)[1];
+  });
+  if (done) return ended();
+  res.onWritable((offset) => {
+    const [ok, isDone] = res.tryEnd(bytes.subarray(offset - start), bytes.length);
+    if (isDone) ended();
+    return ok || isDone;
+  });
+  // An answer the client never takes is cut by uWS's own timeout (about 10 s): onAborted.
 }
 
 /** Streams the file at `path` (`size` bytes) as the client takes it. */

@@ -23,6 +23,8 @@ export class UwsRequestHead implements RequestHead {
   readonly remoteAddress: string;
   /** The TCP peer: a listed proxy's address, or the client's own. */
   readonly peerAddress: string;
+  /** Bytes of the request line's target and the header lines, as sent (about): what MAX_HEADER_BYTES bounds. */
+  readonly headBytes: number;
   private readonly search: string;
   private params: URLSearchParams | null = null;
 
@@ -33,7 +35,9 @@ export class UwsRequestHead implements RequestHead {
     this.path = target.path;
     this.authority = target.authority;
     this.search = target.search;
-    this.headers = copyHeaders(req);
+    const copied = copyHeaders(req);
+    this.headers = copied.headers;
+    this.headBytes = copied.bytes + this.path.length + this.search.length;
     this.peerAddress = formatRemoteAddress(res.getRemoteAddress());
     this.remoteAddress = addresses.clientOf(this.peerAddress, this.headers['x-forwarded-for']);
   }
@@ -43,15 +47,24 @@ export class UwsRequestHead implements RequestHead {
   }
 }
 
+/**
+ * The most the head of a request may weigh: Node's limit (16 KiB), which the ws engine
+ * answers with 431. uWS takes far larger heads, so the uws engine checks this itself.
+ */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
 /** Header values by lower-case name; a header sent twice is one value joined with `, `, as Node does. */
-function copyHeaders(req: UwsRawRequest): Record<string, string> {
+function copyHeaders(req: UwsRawRequest): { headers: Record<string, string>; bytes: number } {
   const headers: Record<string, string> = Object.create(null);
+  let bytes = 0;
   req.forEach((name, value) => {
     const key = name.toLowerCase();
     const earlier = headers[key];
     headers[key] = earlier === undefined ? value : `${earlier}, ${value}`;
+    // "name: value\r\n"
+    bytes += key.length + value.length + 4;
   });
-  return headers;
+  return { headers, bytes };
 }
 
 /**

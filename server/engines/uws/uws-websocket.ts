@@ -13,10 +13,14 @@
 // - uWS cannot stop reading one socket: pauseReading does nothing, and the hub's inbox
 //   closes a client that sends faster than it reads (--max-messages-per-second);
 // - sends made outside uWS's own callbacks each cost a syscall: the frames sent to one
-//   socket in one turn of the event loop are written together, in one cork.
+//   socket in one turn of the event loop are written together, in one cork;
+// - `end(code)` runs the close handler at once, after which the socket cannot be cut: a
+//   socket closed while uWS still holds bytes for it is ended only once they have gone
+//   out (its close frame would wait behind them anyway), and cut (1006) if they have not
+//   within the close timeout: SPEC 3.3's "does not read its close frame in time".
 
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import { CLOSE_CODES } from '../../errors.js';
+import { CLOSE_CODES, JobcastError } from '../../errors.js';
 import type { Connection, ConnectionHandlers } from '../../hub/connection.js';
 import type { Frame } from '../../hub/frame.js';
 import type { ClientAddresses } from '../../http/client-address.js';
@@ -24,9 +28,9 @@ import { errorReply } from '../../http/reply.js';
 import type { Logger } from '../../logger.js';
 import type { WebSocketService } from '../../transport/websocket.js';
 import type { ConnectionCaps } from '../connection-caps.js';
-import { MAX_MISSED_PONGS } from '../engine.js';
+import { CLOSE_TIMEOUT_MS, DEFAULT_SLOW_CLOSE_TIMEOUT_MS, MAX_MISSED_PONGS } from '../engine.js';
 import { writeHead } from './uws-reply.js';
-import { UwsRequestHead } from './uws-request.js';
+import { MAX_HEADER_BYTES, UwsRequestHead } from './uws-request.js';
 
 export interface UwsWebSocketOptions {
   service: WebSocketService;
@@ -36,6 +40,8 @@ export interface UwsWebSocketOptions {
   maxMessageSize: number;
   /** Ping interval (--heartbeat); a socket that misses two pongs in a row is dropped. */
   heartbeatMs: number;
+  /** Time a socket closed with 1013 has to take what it was sent and its close frame; default DEFAULT_SLOW_CLOSE_TIMEOUT_MS. */
+  slowCloseTimeoutMs?: number;
   /** Who the client is (--trust-proxy). */
   addresses: ClientAddresses;
 }
@@ -58,7 +64,10 @@ const MAX_REASON_BYTES = 123;
 
 /** What uWS keeps for each socket, from the upgrade on. */
 interface SocketData {
-  head: UwsRequestHead;
+  /** The upgrade request's head, until the door has seen it (let go then: idle sockets are many). */
+  head: UwsRequestHead | null;
+  /** The client's address, which the caps count the socket against. */
+  readonly address: string;
   connection: UwsConnection | null;
 }
 
@@ -73,6 +82,8 @@ class UwsConnection implements Connection {
   /** Frames sent in this turn of the loop, written together at its end (or at FLUSH_AT_BYTES). */
   pending: Buffer[] | null = null;
   pendingBytes = 0;
+  /** A close waiting for uWS to hand on what it holds (see the top of this file). */
+  closing: { code: number; reason: string; timer: NodeJS.Timeout } | null = null;
 
   constructor(
     readonly ws: WebSocket<SocketData>,
@@ -108,10 +119,23 @@ class UwsConnection implements Connection {
   }
 
   close(code: number, reason: string): void {
-    if (!this.isOpen) return;
+    if (!this.isOpen || this.closing !== null) return;
     // What was sent before the close goes out before it.
     this.flush();
-    this.ws.end(code, truncateReason(reason));
+    if (this.ws.getBufferedAmount() === 0) return this.ws.end(code, truncateReason(reason));
+    const timeoutMs = code === CLOSE_CODES.tryAgainLater ? this.batch.slowCloseTimeoutMs : CLOSE_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      if (this.isOpen) this.ws.close();
+    }, timeoutMs);
+    timer.unref();
+    this.closing = { code, reason: truncateReason(reason), timer };
+  }
+
+  /** uWS has handed everything on: a close that waited for it goes ahead. */
+  drained(): void {
+    if (this.closing === null) return this.handlers.onDrain();
+    clearTimeout(this.closing.timer);
+    this.ws.end(this.closing.code, this.closing.reason);
   }
 
   // This build of uWS cannot stop reading one socket (see the top of this file).
@@ -122,6 +146,11 @@ class UwsConnection implements Connection {
 
 /** The sockets with frames waiting, written at the end of the loop turn. */
 class SendBatch {
+  constructor(
+    /** Shared by every socket: a number, not a field per socket. */
+    readonly slowCloseTimeoutMs: number,
+  ) {}
+
   private connections: UwsConnection[] = [];
   private isScheduled = false;
 
@@ -149,7 +178,7 @@ export interface UwsWebSockets {
 export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): UwsWebSockets {
   const { service, caps, logger } = opts;
   const groups = Array.from({ length: HEARTBEAT_GROUPS }, () => new Set<UwsConnection>());
-  const batch = new SendBatch();
+  const batch = new SendBatch(opts.slowCloseTimeoutMs ?? DEFAULT_SLOW_CLOSE_TIMEOUT_MS);
   let joined = 0;
 
   const behavior: WebSocketBehavior<SocketData> = {
@@ -162,7 +191,8 @@ export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): 
     upgrade(res, req, context) {
       try {
         const head = new UwsRequestHead(res, req, opts.addresses);
-        const refusal = caps.admit(head.remoteAddress) ?? refuseOrNull(service, head, caps);
+        const refusal =
+          head.headBytes > MAX_HEADER_BYTES ? new JobcastError('headers_too_large') : (caps.admit(head.remoteAddress) ?? refuseOrNull(service, head, caps));
         if (refusal !== null) {
           const reply = errorReply(refusal);
           const bytes = reply.body.kind === 'bytes' ? reply.body.bytes : undefined;
@@ -171,7 +201,7 @@ export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): 
           return;
         }
         res.upgrade<SocketData>(
-          { head, connection: null },
+          { head, address: head.remoteAddress, connection: null },
           req.getHeader('sec-websocket-key'),
           req.getHeader('sec-websocket-protocol'),
           req.getHeader('sec-websocket-extensions'),
@@ -185,7 +215,8 @@ export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): 
     open(ws) {
       const data = ws.getUserData();
       // Refusals happen after the upgrade, so that a browser sees the close code (1008).
-      const door = service.door(data.head);
+      const door = service.door(data.head!);
+      data.head = null;
       const connection = new UwsConnection(ws, groups[joined++ % HEARTBEAT_GROUPS]!, batch);
       data.connection = connection;
       connection.group.add(connection);
@@ -201,7 +232,7 @@ export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): 
     drain(ws) {
       const connection = ws.getUserData().connection;
       // Called after each writable turn; the hub hears of it once everything has gone out.
-      if (connection !== null && ws.getBufferedAmount() === 0 && connection.pendingBytes === 0) connection.handlers.onDrain();
+      if (connection !== null && ws.getBufferedAmount() === 0 && connection.pendingBytes === 0) connection.drained();
     },
     pong(ws) {
       const connection = ws.getUserData().connection;
@@ -209,10 +240,11 @@ export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): 
     },
     close(ws) {
       const data = ws.getUserData();
-      caps.release(data.head.remoteAddress);
+      caps.release(data.address);
       const connection = data.connection;
       if (connection === null) return;
       connection.isOpen = false;
+      if (connection.closing !== null) clearTimeout(connection.closing.timer);
       connection.pending = null;
       connection.pendingBytes = 0;
       connection.group.delete(connection);
