@@ -4,37 +4,15 @@
 // are kept by one process, so their queue, feed and roster live in that process too;
 // Redis is shared by processes and brings a shared queue, feed and roster.
 
+import type { Backend } from './backend-contract.js';
 import { LocalFeed } from './feed/local-feed.js';
-import type { Feed } from './feed/feed.js';
 import type { Logger } from './logger.js';
 import { LocalQueue } from './queue/local-queue.js';
-import type { Queue } from './queue/queue.js';
 import { LocalRoster } from './roster/local-roster.js';
-import type { Roster } from './roster/roster.js';
 import { openStore } from './store/open-store.js';
-import type { Store, StoreOptions } from './store/store.js';
+import type { StoreOptions } from './store/store.js';
 
-export interface Backend {
-  store: Store;
-  queue: Queue;
-  feed: Feed;
-  /** The processes sharing the store: the one process, or every process on the Redis. */
-  roster: Roster;
-  /**
-   * True when the queue lives in this process (memory, SQLite): it is rebuilt from the
-   * store at start (jobs/recovery.ts). A shared queue outlives its processes, and the
-   * claims of a process that died come back through their expired leases (jobs/takeover.ts).
-   */
-  isLocal: boolean;
-  /**
-   * Runs `task` unless another process sharing the store runs the same `name` now (the
-   * retention and spool sweeps); resolves with its result, or null when it was skipped.
-   * A lock held by a process that died frees itself after `ttlMs`.
-   */
-  exclusive<T>(name: string, ttlMs: number, task: () => Promise<T>): Promise<T | null>;
-  /** Closes the feed, the queue and the store; safe to call twice. */
-  close(): Promise<void>;
-}
+export type { Backend } from './backend-contract.js';
 
 export interface BackendOptions extends StoreOptions {
   /** --redis-prefix: every Redis key starts with it (default `jobcast:`). */

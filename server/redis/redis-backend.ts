@@ -3,7 +3,7 @@
 // checking the Redis they were given (server-checks.ts).
 
 import { randomUUID } from 'node:crypto';
-import type { Backend } from '../backend.js';
+import type { Backend } from '../backend-contract.js';
 import type { Logger } from '../logger.js';
 import type { StoreOptions } from '../store/store.js';
 import { connectRedis, guarded, redactUrl, type RedisClient } from './client.js';

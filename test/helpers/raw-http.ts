@@ -91,13 +91,24 @@ export class RawConnection {
       if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     const bodyStart = headEnd + 4;
-    const length = headers['content-length'] === undefined ? null : Number(headers['content-length']);
-    // Without Content-Length the body runs to the end of the connection (Node's own 400s).
-    if (length === null ? !isEof : this.received.length < bodyStart + length) {
-      if (isEof) this.settleResponse(null);
-      return;
+    let body: Buffer;
+    if (headers['transfer-encoding']?.toLowerCase() === 'chunked') {
+      // A chunked body (the uws engine's answer to a refused upload): complete at its last chunk.
+      const chunked = dechunk(this.received.subarray(bodyStart));
+      if (chunked === null) {
+        if (isEof) this.settleResponse(null);
+        return;
+      }
+      body = chunked;
+    } else {
+      const length = headers['content-length'] === undefined ? null : Number(headers['content-length']);
+      // Without Content-Length the body runs to the end of the connection (Node's own 400s).
+      if (length === null ? !isEof : this.received.length < bodyStart + length) {
+        if (isEof) this.settleResponse(null);
+        return;
+      }
+      body = this.received.subarray(bodyStart, length === null ? undefined : bodyStart + length);
     }
-    const body = this.received.subarray(bodyStart, length === null ? undefined : bodyStart + length);
     let json: any = null;
     try {
       json = JSON.parse(body.toString('utf8'));
@@ -105,6 +116,22 @@ export class RawConnection {
       // not JSON: json stays null
     }
     this.settleResponse({ status, headers, body, json });
+  }
+}
+
+/** The bytes of a chunked body (RFC 9112 7.1), or null while its last chunk has not arrived. */
+export function dechunk(data: Buffer): Buffer | null {
+  const parts: Buffer[] = [];
+  for (let at = 0; ; ) {
+    const lineEnd = data.indexOf('\r\n', at);
+    if (lineEnd === -1) return null;
+    const size = parseInt(data.subarray(at, lineEnd).toString('latin1').split(';')[0]!, 16);
+    if (Number.isNaN(size)) return null;
+    if (size === 0) return data.indexOf('\r\n', lineEnd + 2) === -1 ? null : Buffer.concat(parts);
+    const chunkEnd = lineEnd + 2 + size;
+    if (data.length < chunkEnd + 2) return null;
+    parts.push(data.subarray(lineEnd + 2, chunkEnd));
+    at = chunkEnd + 2;
   }
 }
 

@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Reply, ReplyStream, ReplyStreamListener } from '../../http/reply.js';
+import { discardBody } from '../discard-body.js';
 import type { LingerLimits } from '../engine.js';
 
 /** Writes `reply` to `res`, the answer to `req`. A response whose client is gone gets nothing. */
@@ -25,7 +26,7 @@ export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Rep
       if (reply.closesConnection !== true || req.complete) return void res.end(bytes);
       // The whole answer now; the end (and so the close) once the body is read or the linger is over.
       if (bytes !== undefined) res.write(bytes);
-      void drainBody(req, linger).then(() => res.end());
+      void discardBody(req, linger, req.complete).then(() => res.end());
       return;
     }
     case 'file':
@@ -69,29 +70,4 @@ class NodeReplyStream implements ReplyStream {
   destroy(): void {
     this.res.destroy();
   }
-}
-
-/** Reads and discards the rest of `req`; resolves at its end, when it breaks off, or at the bounds. */
-function drainBody(req: IncomingMessage, linger: LingerLimits): Promise<void> {
-  return new Promise((resolve) => {
-    let drained = 0;
-    const finish = (): void => {
-      clearTimeout(timer);
-      req.off('data', count);
-      req.off('end', finish);
-      req.off('close', finish);
-      resolve();
-    };
-    const count = (chunk: Buffer): void => {
-      drained += chunk.length;
-      if (drained > linger.maxBytes) finish();
-    };
-    const timer = setTimeout(finish, linger.maxMs);
-    req.on('data', count);
-    req.once('end', finish);
-    req.once('close', finish);
-    // Past the bounds the data goes on being discarded until the socket closes.
-    req.resume();
-    if (req.complete || req.destroyed) finish();
-  });
 }

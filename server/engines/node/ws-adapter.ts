@@ -18,7 +18,8 @@ import type { Frame } from '../../hub/frame.js';
 import type { ClientAddresses } from '../../http/client-address.js';
 import type { Logger } from '../../logger.js';
 import type { WebSocketService } from '../../transport/websocket.js';
-import { CLOSE_TIMEOUT_MS, DEFAULT_SLOW_CLOSE_TIMEOUT_MS, MAX_MISSED_PONGS } from '../engine.js';
+import { CLOSE_TIMEOUT_MS, DEFAULT_SLOW_CLOSE_TIMEOUT_MS } from '../engine.js';
+import { Heartbeat, type Beating } from '../heartbeat.js';
 import { NodeRequestHead } from './node-request.js';
 import { rawErrorResponse } from './raw-response.js';
 import { textFrame } from './ws-frame.js';
@@ -37,14 +38,6 @@ export interface WsAdapterOptions {
   /** Who the client is (--trust-proxy). */
   addresses: ClientAddresses;
 }
-/**
- * The heartbeat pings its sockets in this many groups, one group every 1/30 of --heartbeat,
- * rather than all at once: pinging 10,000 sockets in one turn of the event loop blocked it
- * for 0.15 to 0.5 s on a busy 2-core machine, and the 10,000 pongs took as long again to
- * read; every event in flight waited behind them.
- */
-const HEARTBEAT_GROUPS = 30;
-
 /** Where a socket (the ws one, and the TCP one under it for 'drain') keeps its connection. */
 const kConnection = Symbol('jobcast.connection');
 type Linked<T> = T & { [kConnection]?: WsConnection };
@@ -53,21 +46,29 @@ type Linked<T> = T & { [kConnection]?: WsConnection };
 const NOBODY: ConnectionHandlers = Object.freeze({ onMessage() {}, onDrain() {}, onClose() {} });
 
 /** One socket as the hub sees it. A class, not closures: 5,000 idle sockets each paid for eight closures. */
-class WsConnection implements Connection {
+class WsConnection implements Connection, Beating {
   /** Pings sent since the last pong; the heartbeat drops the socket at MAX_MISSED_PONGS. */
   missedPongs = 0;
   /** The hub's side of this connection. */
   handlers: ConnectionHandlers = NOBODY;
+  /** Its heartbeat group (../heartbeat.ts); it leaves it on close. */
+  group: Set<WsConnection> | null = null;
 
   constructor(
     readonly ws: WebSocket,
     /** The TCP socket under `ws`. */
     readonly socket: Duplex,
-    /** Its heartbeat group (a share of the transport's open connections); it leaves it on close. */
-    readonly group: Set<WsConnection>,
     /** Shared by every socket: a number, not a closure. */
     readonly slowCloseTimeoutMs: number,
   ) {}
+
+  ping(): void {
+    this.ws.ping();
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
 
   /**
    * Writes the message's frame, made once for all subscribers (ws-frame.ts), straight to the
@@ -103,11 +104,10 @@ export interface WsAdapter {
 
 /** Serves the WebSocket protocol of SPEC 3.3 on `server`, for the upgrades `opts.service` takes. */
 export function attachWebSockets(server: Server, opts: WsAdapterOptions): WsAdapter {
-  // The heartbeat's list is kept here: ws's own (clientTracking) costs a closure and its context per socket.
+  // The heartbeat's list is kept there: ws's own (clientTracking) costs a closure and its context per socket.
   // perMessageDeflate must stay off: WsConnection.send writes uncompressed frames to the socket itself.
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageSize, perMessageDeflate: false, clientTracking: false });
-  const groups = Array.from({ length: HEARTBEAT_GROUPS }, () => new Set<WsConnection>());
-  let joined = 0;
+  const heartbeat = new Heartbeat<WsConnection>(opts.heartbeatMs);
   // One per transport, shared by its sockets (it needs the logger, which a module function has not).
   const wsOnError = (err: Error): void => opts.logger.debug({ err }, 'websocket error');
 
@@ -125,8 +125,8 @@ export function attachWebSockets(server: Server, opts: WsAdapterOptions): WsAdap
     const door = opts.service.door(requestHead);
     if (!door.ok) return void closeSoon(ws, CLOSE_CODES.policy, door.reason, CLOSE_TIMEOUT_MS);
     const socket: Linked<typeof req.socket> = req.socket;
-    const connection = new WsConnection(ws, socket, groups[joined++ % HEARTBEAT_GROUPS]!, opts.slowCloseTimeoutMs ?? DEFAULT_SLOW_CLOSE_TIMEOUT_MS);
-    connection.group.add(connection);
+    const connection = new WsConnection(ws, socket, opts.slowCloseTimeoutMs ?? DEFAULT_SLOW_CLOSE_TIMEOUT_MS);
+    connection.group = heartbeat.join(connection);
     ws[kConnection] = socket[kConnection] = connection;
     connection.handlers = opts.service.open(connection, door.mayWatchAll);
     ws.on('message', wsOnMessage);
@@ -136,24 +136,10 @@ export function attachWebSockets(server: Server, opts: WsAdapterOptions): WsAdap
     socket.on('drain', socketOnDrain);
   };
 
-  // Each group's turn comes once per --heartbeat. A socket refused at the door is in no group: closeSoon cuts it anyway.
-  let turn = 0;
-  const heartbeat = setInterval(() => {
-    for (const connection of groups[turn++ % HEARTBEAT_GROUPS]!) {
-      if (connection.missedPongs >= MAX_MISSED_PONGS) {
-        connection.ws.terminate();
-        continue;
-      }
-      connection.missedPongs++;
-      connection.ws.ping();
-    }
-  }, opts.heartbeatMs / HEARTBEAT_GROUPS);
-  heartbeat.unref();
-
   server.on('upgrade', serverOnUpgrade);
   return {
     close() {
-      clearInterval(heartbeat);
+      heartbeat.stop();
       server.off('upgrade', serverOnUpgrade);
       wss.close();
     },
@@ -173,7 +159,7 @@ function wsOnPong(this: Linked<WebSocket>): void {
 function wsOnClose(this: Linked<WebSocket>): void {
   // ws emits 'close' once, so `on` does (`once` would add a wrapper and a bound function per socket).
   const connection = this[kConnection]!;
-  connection.group.delete(connection);
+  connection.group?.delete(connection);
   connection.handlers.onClose();
 }
 

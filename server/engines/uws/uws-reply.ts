@@ -12,9 +12,9 @@
 
 import { createReadStream } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
-import type { Readable } from 'node:stream';
 import type { HttpResponse as UwsResponse } from 'uWebSockets.js';
 import type { Reply, ReplyStream, ReplyStreamListener } from '../../http/reply.js';
+import { discardBody } from '../discard-body.js';
 import type { LingerLimits } from '../engine.js';
 import type { UwsRequest } from './uws-request.js';
 
@@ -80,32 +80,10 @@ function answerThenLinger(res: UwsResponse, request: UwsRequest, reply: Reply, b
     res.writeHeader('connection', 'close');
     res.write(bytes);
   });
-  void discardBody(request.stream, linger).then(() => {
+  void discardBody(request.stream, linger, request.isComplete).then(() => {
     if (!request.isWritable) return;
     res.cork(() => res.end());
     ended();
-  });
-}
-
-/** Reads and discards the rest of `body`; resolves at its end, when it breaks off, or at the bounds. */
-function discardBody(body: Readable, linger: LingerLimits): Promise<void> {
-  return new Promise((resolve) => {
-    let discarded = 0;
-    const finish = (): void => {
-      clearTimeout(timer);
-      body.off('data', count);
-      resolve();
-    };
-    const count = (chunk: Buffer): void => {
-      discarded += chunk.length;
-      if (discarded > linger.maxBytes) finish();
-    };
-    const timer = setTimeout(finish, linger.maxMs);
-    body.on('data', count);
-    body.once('end', finish);
-    body.once('close', finish);
-    body.resume();
-    if (body.readableEnded || body.destroyed) finish();
   });
 }
 

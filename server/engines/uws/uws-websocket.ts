@@ -28,7 +28,8 @@ import { errorReply } from '../../http/reply.js';
 import type { Logger } from '../../logger.js';
 import type { WebSocketService } from '../../transport/websocket.js';
 import type { ConnectionCaps } from '../connection-caps.js';
-import { CLOSE_TIMEOUT_MS, DEFAULT_SLOW_CLOSE_TIMEOUT_MS, MAX_MISSED_PONGS } from '../engine.js';
+import { CLOSE_TIMEOUT_MS, DEFAULT_SLOW_CLOSE_TIMEOUT_MS } from '../engine.js';
+import { Heartbeat, type Beating } from '../heartbeat.js';
 import { writeHead } from './uws-reply.js';
 import { MAX_HEADER_BYTES, UwsRequestHead } from './uws-request.js';
 
@@ -46,8 +47,6 @@ export interface UwsWebSocketOptions {
   addresses: ClientAddresses;
 }
 
-/** Pings go out in this many groups, one group every 1/30 of --heartbeat (as the ws engine does: a burst of pings blocks the loop). */
-const HEARTBEAT_GROUPS = 30;
 /**
  * uWS buffers a whole frame before handing it over, up to this; a larger one makes it drop
  * the connection without a close code (1006). Frames between --max-message-size and this
@@ -75,7 +74,7 @@ interface SocketData {
 const NOBODY: ConnectionHandlers = Object.freeze({ onMessage() {}, onDrain() {}, onClose() {} });
 
 /** One socket, as the hub sees it. */
-class UwsConnection implements Connection {
+class UwsConnection implements Connection, Beating {
   missedPongs = 0;
   isOpen = true;
   handlers: ConnectionHandlers = NOBODY;
@@ -85,11 +84,22 @@ class UwsConnection implements Connection {
   /** A close waiting for uWS to hand on what it holds (see the top of this file). */
   closing: { code: number; reason: string; timer: NodeJS.Timeout } | null = null;
 
+  /** Its heartbeat group (../heartbeat.ts); it leaves it on close. */
+  group: Set<UwsConnection> | null = null;
+
   constructor(
     readonly ws: WebSocket<SocketData>,
-    readonly group: Set<UwsConnection>,
     private readonly batch: SendBatch,
   ) {}
+
+  ping(): void {
+    if (this.isOpen) this.ws.ping();
+  }
+
+  /** uWS's close() drops the connection without a close frame: the client sees 1006. */
+  terminate(): void {
+    if (this.isOpen) this.ws.close();
+  }
 
   send(frame: Frame): void {
     if (!this.isOpen) return;
@@ -124,9 +134,7 @@ class UwsConnection implements Connection {
     this.flush();
     if (this.ws.getBufferedAmount() === 0) return this.ws.end(code, truncateReason(reason));
     const timeoutMs = code === CLOSE_CODES.tryAgainLater ? this.batch.slowCloseTimeoutMs : CLOSE_TIMEOUT_MS;
-    const timer = setTimeout(() => {
-      if (this.isOpen) this.ws.close();
-    }, timeoutMs);
+    const timer = setTimeout(() => this.terminate(), timeoutMs);
     timer.unref();
     this.closing = { code, reason: truncateReason(reason), timer };
   }
@@ -177,9 +185,8 @@ export interface UwsWebSockets {
 /** Serves the WebSocket protocol of SPEC 3.3 on `app`, for the upgrades `opts.service` takes. */
 export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): UwsWebSockets {
   const { service, caps, logger } = opts;
-  const groups = Array.from({ length: HEARTBEAT_GROUPS }, () => new Set<UwsConnection>());
+  const heartbeat = new Heartbeat<UwsConnection>(opts.heartbeatMs);
   const batch = new SendBatch(opts.slowCloseTimeoutMs ?? DEFAULT_SLOW_CLOSE_TIMEOUT_MS);
-  let joined = 0;
 
   const behavior: WebSocketBehavior<SocketData> = {
     maxPayloadLength: Math.max(opts.maxMessageSize * 2, MIN_PAYLOAD_READ),
@@ -217,9 +224,9 @@ export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): 
       // Refusals happen after the upgrade, so that a browser sees the close code (1008).
       const door = service.door(data.head!);
       data.head = null;
-      const connection = new UwsConnection(ws, groups[joined++ % HEARTBEAT_GROUPS]!, batch);
+      const connection = new UwsConnection(ws, batch);
       data.connection = connection;
-      connection.group.add(connection);
+      connection.group = heartbeat.join(connection);
       if (!door.ok) return void connection.close(CLOSE_CODES.policy, door.reason);
       connection.handlers = service.open(connection, door.mayWatchAll);
     },
@@ -247,30 +254,16 @@ export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): 
       if (connection.closing !== null) clearTimeout(connection.closing.timer);
       connection.pending = null;
       connection.pendingBytes = 0;
-      connection.group.delete(connection);
+      connection.group?.delete(connection);
       // uWS calls this from inside end(): the hub hears of the close after the call that ended it returns.
       queueMicrotask(() => connection.handlers.onClose());
     },
   };
   app.ws<SocketData>('/*', behavior);
 
-  let turn = 0;
-  const heartbeat = setInterval(() => {
-    for (const connection of groups[turn++ % HEARTBEAT_GROUPS]!) {
-      if (!connection.isOpen) continue;
-      if (connection.missedPongs >= MAX_MISSED_PONGS) {
-        connection.ws.close();
-        continue;
-      }
-      connection.missedPongs++;
-      connection.ws.ping();
-    }
-  }, opts.heartbeatMs / HEARTBEAT_GROUPS);
-  heartbeat.unref();
-
   return {
     close() {
-      clearInterval(heartbeat);
+      heartbeat.stop();
     },
   };
 }
