@@ -15,8 +15,11 @@ const STALL_MS = 30_000;
 /** Longest wait for a job of the benchmark to end (processing sleeps 0 ms per MiB) and for each other request. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
+/** How the body is framed: with its Content-Length, or chunked (uWS refuses a Content-Length of 10 digits, 1 GB and more). */
+export type Framing = 'length' | 'chunked';
+
 /** POSTs one file of `size` bytes made of 1 MiB writes that respect backpressure; resolves with the job id. */
-export function upload(port: number, size: number, name: string): Promise<string> {
+export function upload(port: number, size: number, name: string, framing: Framing = 'length'): Promise<string> {
   const head = Buffer.from(`${OPTIONS_FIELD}--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
   const tail = Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
   // Random bytes, as real files look to the parser: a block of one repeated byte that
@@ -34,7 +37,8 @@ export function upload(port: number, size: number, name: string): Promise<string
       method: 'POST',
       path: '/jobs',
       agent: false,
-      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': head.length + size + tail.length },
+      // Without a Content-Length, Node's client sends the body chunked.
+      headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, ...(framing === 'length' && { 'content-length': head.length + size + tail.length }) },
     });
     req.setTimeout(STALL_MS, () => req.destroy(new Error(`nothing sent or received for ${STALL_MS / 1000} s`)));
     req.on('error', fail);
