@@ -354,8 +354,12 @@ test('healthz, readyz and metrics', async (t) => {
 });
 
 test('--retention deletes finished jobs and their files', { timeout: 300_000 }, async (t) => {
-  const server = await startTestServer(t, { retentionMs: 1 });
-  const job = await pollJob(server.url, (await createJob(server.url, [{ name: 'a', content: 'abc' }])).id);
+  const server = await startTestServer(t, { retentionMs: 1, ...WITH_FIXTURES });
+  // The job holds until release(), so the test sees it running before the sweeper may take
+  // it (a job that finished at once could be gone before the first poll saw it finish).
+  const job = await createJob(server.url, [{ name: 'a', content: 'abc' }], GATED);
+  await pollJob(server.url, job.id, (s) => s.status === 'running');
+  await release(server);
   // The sweeper runs every second; poll until the job and its files are gone (never: the test times out).
   while ((await fetch(`${server.url}/jobs/${job.id}`)).status !== 404 || (await spoolEntries(server)).length > 0) {
     await new Promise((r) => setTimeout(r, 50));

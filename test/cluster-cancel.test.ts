@@ -13,6 +13,7 @@ import { startCluster } from './helpers/cluster.js';
 import { createJob, getJob } from './helpers/http.js';
 import { probeRecords, type ProbeRecord } from './helpers/probe.js';
 import { redisSkipReason } from './helpers/redis.js';
+import { HANG_MS } from './helpers/patience.js';
 import { connectWs, eventLog, waitFor } from './helpers/ws-client.js';
 
 const SKIP = redisSkipReason() ?? false;
@@ -20,10 +21,10 @@ const LEASE_MS = 1000;
 
 /** Resolves with the first record matching `matches`, polling the shared record file. */
 async function recordOf(path: string, matches: (r: ProbeRecord) => boolean, what: string): Promise<ProbeRecord> {
-  for (const deadline = Date.now() + 30_000; ; await delay(10)) {
+  for (const deadline = Date.now() + HANG_MS; ; await delay(10)) {
     const found = (await probeRecords(path)).find(matches);
     if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`no record of ${what} within 30 s`);
+    if (Date.now() > deadline) throw new Error(`no record of ${what} within ${HANG_MS / 1000} s`);
   }
 }
 
@@ -88,6 +89,6 @@ test('cancel from another process: while queued, while running, and while the ow
   assert.ok(!(await probeRecords(record)).some((r) => r.job === next && r.pid !== worker.pid), 'no other process ran it');
 
   await writeFile(join(cluster.dir, 'release'), '');
-  await waitFor(() => [...busy, after].every((id) => dashboard.tracker.view(id).isFinal), 'the held jobs to end', 30_000);
+  await waitFor(() => [...busy, after].every((id) => dashboard.tracker.view(id).isFinal), 'the held jobs to end', HANG_MS);
   assert.ok(!(await probeRecords(record)).some((r) => r.job === queued), 'the job cancelled while queued never started');
 });

@@ -14,12 +14,13 @@ import { createJob, errorCode, getJob, uploadFiles } from './helpers/http.js';
 import { probeRecords } from './helpers/probe.js';
 import { redisSkipReason, startRedis, uniquePrefix } from './helpers/redis.js';
 import { REPO_ROOT, tempDir } from './helpers/server.js';
+import { HANG_MS } from './helpers/patience.js';
 import { connectWs, eventLog, waitFor } from './helpers/ws-client.js';
 
 const SKIP = redisSkipReason() ?? false;
 
 /** Resolves once GET `url` answers `status`, asking every 50 ms; rejects after `timeoutMs`. */
-async function untilStatus(url: string, status: number, timeoutMs = 30_000): Promise<Response> {
+async function untilStatus(url: string, status: number, timeoutMs = HANG_MS): Promise<Response> {
   for (const deadline = Date.now() + timeoutMs; ; await delay(50)) {
     const res = await fetch(url).catch(() => null);
     if (res?.status === status) return res;
@@ -40,7 +41,7 @@ test('Redis killed and restarted mid-job: 503 not_ready and /readyz failing mean
     ids.push((await createJob(entry.url, files, { processor: 'probe', options: JSON.stringify({ ms: 300, record }) })).id);
   }
   // Mid-job: some files done, others running.
-  await waitFor(() => dashboard.received.some((m) => m.type === 'event' && m.name === 'file.completed'), 'a completed file', 30_000);
+  await waitFor(() => dashboard.received.some((m) => m.type === 'event' && m.name === 'file.completed'), 'a completed file', HANG_MS);
 
   await cluster.redis.kill('SIGKILL');
   for (const p of cluster.all) assert.equal((await untilStatus(`${p.url}/readyz`, 503)).status, 503, `${p.role} ${p.pid}: /readyz fails`);
@@ -52,9 +53,9 @@ test('Redis killed and restarted mid-job: 503 not_ready and /readyz failing mean
 
   await cluster.redis.start();
   for (const p of cluster.all) await untilStatus(`${p.url}/readyz`, 200);
-  await waitFor(() => ids.every((id) => dashboard.tracker.view(id).isFinal), 'every job to end after the restart', 60_000);
+  await waitFor(() => ids.every((id) => dashboard.tracker.view(id).isFinal), 'every job to end after the restart', HANG_MS);
   const after = await createJob(entry.url, [{ name: 'after', content: 'after' }]);
-  await waitFor(() => dashboard.tracker.view(after.id).isFinal, 'a job uploaded after the restart to end', 30_000);
+  await waitFor(() => dashboard.tracker.view(after.id).isFinal, 'a job uploaded after the restart to end', HANG_MS);
 
   const finals = new Map<string, Snapshot>();
   for (const id of [...ids, after.id]) {

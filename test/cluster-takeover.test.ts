@@ -13,6 +13,7 @@ import { assertConverged, startCluster, type JobcastProcess } from './helpers/cl
 import { createJob, getJob } from './helpers/http.js';
 import { assertEachFileCompletedOnce, probeRecords, progressToken, type ProbeRecord } from './helpers/probe.js';
 import { redisSkipReason } from './helpers/redis.js';
+import { HANG_MS } from './helpers/patience.js';
 import { connectWs, eventLog, waitFor, type WsClient } from './helpers/ws-client.js';
 
 const SKIP = redisSkipReason() ?? false;
@@ -63,9 +64,9 @@ test('kill -9 of the owner mid-file, 20 times at random moments: each job is tak
     while (ids.filter((id) => !isFinal(id)).length < 3) await upload();
     // A worker mid-file: the server itself stays up (it holds the subscriber and the uploads).
     let running: ProbeRecord | null = null;
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + HANG_MS;
     while ((running = runningFile(await probeRecords(record), cluster.workers)) === null) {
-      if (Date.now() > deadline) throw new Error('no worker started a file within 30 s');
+      if (Date.now() > deadline) throw new Error(`no worker started a file within ${HANG_MS / 1000} s`);
       await delay(10);
     }
     await delay(Math.floor(Math.random() * 250));
@@ -78,7 +79,7 @@ test('kill -9 of the owner mid-file, 20 times at random moments: each job is tak
     await victim.kill('SIGKILL');
     kills++;
     const replacement = cluster.addWorker();
-    await waitFor(() => takeovers(dashboard, target.job).length > before || isFinal(target.job), `a takeover of ${target.job}`, 60_000);
+    await waitFor(() => takeovers(dashboard, target.job).length > before || isFinal(target.job), `a takeover of ${target.job}`, HANG_MS);
     const seen = takeovers(dashboard, target.job);
     if (seen.length > before) delays.push(seen[before]! - killedAt);
     else {
@@ -88,7 +89,7 @@ test('kill -9 of the owner mid-file, 20 times at random moments: each job is tak
     }
     await replacement;
   }
-  await waitFor(() => ids.every(isFinal), 'every job to end', 120_000);
+  await waitFor(() => ids.every(isFinal), 'every job to end', HANG_MS);
 
   t.diagnostic(`takeovers after kill -9: ${delays.length}, ms: ${delays.sort((a, b) => a - b).join(' ')}`);
   assert.ok(delays.length >= 18, `the kills landed mid-job and were taken over (${delays.length} of 20)`);
@@ -119,7 +120,7 @@ test('an owner paused past its lease (SIGSTOP) is taken over; woken (SIGCONT), i
   const jobs = [await createJob(server.url, [{ name: 'a', content: 'a' }], options), await createJob(server.url, [{ name: 'b', content: 'b' }], options)];
   const worker = cluster.workers[0]!;
   let paused: ProbeRecord | undefined;
-  for (const deadline = Date.now() + 30_000; paused === undefined; await delay(10)) {
+  for (const deadline = Date.now() + HANG_MS; paused === undefined; await delay(10)) {
     paused = (await probeRecords(record)).find((r) => r.what === 'start' && r.pid === worker.pid);
     if (Date.now() > deadline) throw new Error('the worker started no file');
   }
@@ -129,10 +130,10 @@ test('an owner paused past its lease (SIGSTOP) is taken over; woken (SIGCONT), i
 
   worker.signal('SIGSTOP');
   const taker = await cluster.addWorker();
-  await waitFor(() => takeovers(dashboard, job).length > 0, 'the takeover while the owner is stopped', 30_000);
+  await waitFor(() => takeovers(dashboard, job).length > 0, 'the takeover while the owner is stopped', HANG_MS);
   // The new owner runs the file under its own token.
   let taken: ProbeRecord | undefined;
-  for (const deadline = Date.now() + 30_000; taken === undefined; await delay(10)) {
+  for (const deadline = Date.now() + HANG_MS; taken === undefined; await delay(10)) {
     taken = (await probeRecords(record)).find((r) => r.what === 'start' && r.job === job && r.pid === taker.pid);
     if (Date.now() > deadline) throw new Error('the new owner did not start the file');
   }
@@ -141,14 +142,14 @@ test('an owner paused past its lease (SIGSTOP) is taken over; woken (SIGCONT), i
   worker.signal('SIGCONT');
   await worker.waitForLog((l) => l.msg === 'the job has another owner now: its run here stopped' && l.job === job, 'that it was fenced off');
   let aborted: ProbeRecord | undefined;
-  for (const deadline = Date.now() + 30_000; aborted === undefined; await delay(10)) {
+  for (const deadline = Date.now() + HANG_MS; aborted === undefined; await delay(10)) {
     aborted = (await probeRecords(record)).find((r) => r.what === 'abort' && r.pid === worker.pid && r.job === job);
     if (Date.now() > deadline) throw new Error('the paused owner\'s processor was not stopped');
   }
   assert.equal(aborted.token, paused.token);
 
   await writeFile(release, '');
-  await waitFor(() => jobs.every((j) => dashboard.tracker.view(j.id).isFinal), 'both jobs to end', 30_000);
+  await waitFor(() => jobs.every((j) => dashboard.tracker.view(j.id).isFinal), 'both jobs to end', HANG_MS);
   const final = await getJob(server.url, job);
   assert.equal(final.status, 'completed');
   const events: JobEvent[] = await eventLog(t, server.url, job);

@@ -12,6 +12,7 @@ import { assertConverged, startCluster } from './helpers/cluster.js';
 import { createJob, getJob } from './helpers/http.js';
 import { probeRecords } from './helpers/probe.js';
 import { redisSkipReason } from './helpers/redis.js';
+import { HANG_MS } from './helpers/patience.js';
 import { SseReader } from './helpers/sse-client.js';
 import { connectWs, eventLog, waitFor, type WsClient } from './helpers/ws-client.js';
 
@@ -45,8 +46,8 @@ test('three servers and two workers: uploads to one, subscribers on the others c
   for (const [i, id] of ids.entries()) if (i % 2 === 1) await follow(i, id);
 
   const isFinal = (client: WsClient, id: string) => client.tracker.view(id).isFinal;
-  await waitFor(() => ids.every((id) => dashboards.every((d) => isFinal(d, id))), 'every dashboard to see every job end', 60_000);
-  await waitFor(() => followers.every((f, i) => [...followed[i]!].every((id) => isFinal(f, id))), 'the followers to see their jobs end', 60_000);
+  await waitFor(() => ids.every((id) => dashboards.every((d) => isFinal(d, id))), 'every dashboard to see every job end', HANG_MS);
+  await waitFor(() => followers.every((f, i) => [...followed[i]!].every((id) => isFinal(f, id))), 'the followers to see their jobs end', HANG_MS);
 
   const finals = new Map<string, Snapshot>();
   for (const id of ids) {
@@ -89,7 +90,7 @@ test('a server started mid-job serves it live from where it joins (WebSocket and
     await createJob(first.url, [{ name: 'c', content: 'c' }, { name: 'd', content: 'd' }], held),
   ];
   let onWorker: string | undefined;
-  for (const deadline = Date.now() + 30_000; onWorker === undefined; await new Promise((r) => setTimeout(r, 10))) {
+  for (const deadline = Date.now() + HANG_MS; onWorker === undefined; await new Promise((r) => setTimeout(r, 10))) {
     onWorker = (await probeRecords(record)).find((r) => r.what === 'start' && r.pid === worker.pid)?.job;
     if (Date.now() > deadline) throw new Error('the worker started no file');
   }
@@ -105,9 +106,9 @@ test('a server started mid-job serves it live from where it joins (WebSocket and
   // SIGTERM: the held file cannot finish within --shutdown-grace, so the job goes back to
   // the queue (reason shutdown) and the new server, the only free process, takes it.
   assert.equal(await worker.kill('SIGTERM'), 0, 'the worker stops cleanly');
-  await waitFor(() => dashboard.tracker.view(onWorker).snapshot?.status === 'running' && (dashboard.tracker.view(onWorker).snapshot?.startedAt ?? 0) > 0 && dashboard.received.some((m) => m.type === 'event' && m.job === onWorker && m.name === 'job.requeued'), 'the requeue', 30_000);
+  await waitFor(() => dashboard.tracker.view(onWorker).snapshot?.status === 'running' && (dashboard.tracker.view(onWorker).snapshot?.startedAt ?? 0) > 0 && dashboard.received.some((m) => m.type === 'event' && m.job === onWorker && m.name === 'job.requeued'), 'the requeue', HANG_MS);
   await writeFile(release, '');
-  await waitFor(() => jobs.every((j) => dashboard.tracker.view(j.id).isFinal), 'both jobs to end', 30_000);
+  await waitFor(() => jobs.every((j) => dashboard.tracker.view(j.id).isFinal), 'both jobs to end', HANG_MS);
 
   const finals = new Map<string, Snapshot>();
   for (const j of jobs) finals.set(j.id, await getJob(late.url, j.id));
@@ -120,7 +121,7 @@ test('a server started mid-job serves it live from where it joins (WebSocket and
   const reasons = log.filter((e) => e.name === 'job.requeued').map((e) => e.data.reason);
   assert.ok(reasons.length === 1 && ['shutdown', 'takeover'].includes(reasons[0]!), `one requeue: ${reasons.join(', ')}`);
   // SSE: the stream ends after the final event, and folding it gives the final snapshot.
-  const messages = [opening, ...(await sse.rest(30_000))];
+  const messages = [opening, ...(await sse.rest(HANG_MS))];
   let view: Snapshot | null = null;
   let last = 0;
   for (const m of messages) {

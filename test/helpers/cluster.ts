@@ -17,6 +17,7 @@ import type { TestContext } from 'node:test';
 import { FIXTURE_PROCESSORS, REPO_ROOT, tempDir } from './server.js';
 import type { Snapshot } from '../../server/protocol/types.js';
 import { startRedis, uniquePrefix, type RedisOptions, type RedisServer } from './redis.js';
+import { HANG_MS } from './patience.js';
 import type { WsClient } from './ws-client.js';
 
 const MAIN = join(REPO_ROOT, 'dist/server/main.js');
@@ -77,7 +78,7 @@ export function spawnJobcast(t: TestContext | null, role: 'serve' | 'worker', ar
     if (process.env.JOBCAST_TEST_LOG !== undefined && line.level >= Number(process.env.JOBCAST_TEST_LOG)) console.error(`[${role} ${child.pid}] ${text}`);
     for (const waiter of waiters) if (waiter.matches(line)) waiter.resolve(line);
   });
-  const waitForLog = (matches: (line: LogLine) => boolean, what: string, timeoutMs = 30_000): Promise<LogLine> => {
+  const waitForLog = (matches: (line: LogLine) => boolean, what: string, timeoutMs = HANG_MS): Promise<LogLine> => {
     const found = logs.find(matches);
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {

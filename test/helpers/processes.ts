@@ -3,6 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { HANG_MS } from './patience.js';
 
 /** Why the Python tests cannot run here, or null when they can. Under CI=true they never skip. */
 export function pythonSkipReason(): string | null {
@@ -32,7 +33,7 @@ export async function isAlive(pid: number): Promise<boolean> {
 }
 
 /** Resolves once none of `pids` is alive; rejects with the survivors after `timeoutMs`. */
-export async function waitGone(pids: readonly number[], timeoutMs = 20_000): Promise<void> {
+export async function waitGone(pids: readonly number[], timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const alive = [];
@@ -50,7 +51,7 @@ export async function readPids(path: string): Promise<number[]> {
 }
 
 /** The pids in `path` once there are at least `count`; rejects after `timeoutMs`. */
-export async function waitForPids(path: string, count: number, timeoutMs = 30_000): Promise<number[]> {
+export async function waitForPids(path: string, count: number, timeoutMs = HANG_MS): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const pids = await readPids(path);
