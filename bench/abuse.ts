@@ -16,8 +16,8 @@
 // more: deeply nested `options`, and bodies trickled into a route that takes none.
 //
 // Run: npm run build && node dist/bench/abuse.js [--seconds 10] [--settle 10]
-//      [--attacks ws-flood,http-pipelined,...]
-// Prints a table and writes bench/results/abuse.json.
+//      [--attacks ws-flood,http-pipelined,...] [--engine ws|uws]
+// Prints a table and writes bench/results/abuse.json (abuse-uws.json with --engine uws).
 
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -64,20 +64,22 @@ function readSettings() {
       seconds: { type: 'string', default: '10' },
       settle: { type: 'string', default: '10' },
       attacks: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
+      engine: { type: 'string', default: 'ws' },
     },
   });
+  if (values.engine !== 'ws' && values.engine !== 'uws') throw new Error(`--engine takes ws or uws; got '${values.engine}'`);
   const names = values.attacks!.split(',').map((name) => name.trim());
   for (const name of names) if (!(name in ATTACKS)) throw new Error(`--attacks: no attack '${name}'; known: ${Object.keys(ATTACKS).join(', ')}`);
-  return { seconds: Number(values.seconds), settleSeconds: Number(values.settle), attacks: names as AttackName[] };
+  return { seconds: Number(values.seconds), settleSeconds: Number(values.settle), attacks: names as AttackName[], engine: values.engine };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (bytes: number) => Number((bytes / MiB).toFixed(0));
 
-async function runScenario(scenario: Scenario, attacker: ChildHandle, seconds: number, settleSeconds: number): Promise<Row> {
+async function runScenario(scenario: Scenario, attacker: ChildHandle, engine: string, seconds: number, settleSeconds: number): Promise<Row> {
   const server = new ServerProcess('abuse');
   try {
-    await server.start(['--workers', '1', '--retention', 'none', ...scenario.serverArgs]);
+    await server.start(['--engine', engine, '--workers', '1', '--retention', 'none', ...scenario.serverArgs]);
     let largeJob: string | null = null;
     if (scenario.setup === 'large') largeJob = await largeFinishedJob(server.url);
     if (scenario.setup === 'queued') await queuedLargeJobs(server.url, 30);
@@ -151,16 +153,16 @@ async function main(): Promise<void> {
     for (const name of settings.attacks) {
       const scenario = SCENARIOS.find((s) => s.name === name)!;
       console.log(`  ${name}: ${scenario.what}${NEEDS_TOKEN.has(name) ? ' (server with --token)' : ''}...`);
-      const row = await runScenario(scenario, attacker, settings.seconds, settings.settleSeconds);
+      const row = await runScenario(scenario, attacker, settings.engine, settings.seconds, settings.settleSeconds);
       console.log(`    peak RSS ${row.quiet.peakRssMiB} -> ${row.attackPhase.peakRssMiB} MiB, /healthz p99 ${row.quiet.healthzP99Ms} -> ${row.attackPhase.healthzP99Ms} ms; ${row.attackerSaw}`);
       rows.push(row);
     }
   } finally {
     await attacker.stop();
   }
-  console.log(`\nOne client, ${settings.seconds} s per phase (quiet, then attack), RSS after = ${settings.settleSeconds} s after the attacker left:\n`);
+  console.log(`\nEngine ${settings.engine}. One client, ${settings.seconds} s per phase (quiet, then attack), RSS after = ${settings.settleSeconds} s after the attacker left:\n`);
   console.log(table(rows));
-  const path = writeResults('abuse', { settings, machine: machineConditions(), rows });
+  const path = writeResults(settings.engine === 'ws' ? 'abuse' : `abuse-${settings.engine}`, { settings, machine: machineConditions(), rows });
   console.log(`\nwrote ${path}`);
 }
 

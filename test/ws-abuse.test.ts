@@ -110,6 +110,30 @@ test('200 "*" subscribes in one write with 30 large queued jobs: two listings, e
   assert.ok(reads.of('idsByStatus') <= 2 && reads.of('getSnapshot') <= 2 * jobs.length);
 });
 
+test('200 "*" subscribes in one write from a client that reads at once: they coalesce all the same', { timeout: 120_000 }, async (t) => {
+  const reads = new ReadCounter();
+  const server = await startTestServer(t, {}, { wrapStore: reads.wrap });
+  const jobs: Snapshot[] = [];
+  for (let i = 0; i < 10; i++) jobs.push(await createLargeJob(server, 10, false));
+  reads.reset();
+
+  const attacker = await RawWs.open(server.port);
+  t.after(() => attacker.destroy());
+  attacker.startReading();
+  await attacker.write(repeatFrames(clientFrame('{"op":"subscribe","job":"*"}'), 200));
+  await waitFor(() => attacker.messages.some((m) => (m as { type: string }).type === 'subscribed'), 'the "*" catch-up to end');
+  await attacker.write(clientFrame('{"op":"ping"}'));
+  await waitFor(() => attacker.messages.some((m) => (m as { type: string }).type === 'pong'), 'the pong after every answer');
+  t.diagnostic(`reads: ${JSON.stringify(Object.fromEntries(reads.byMethod))}`);
+  // A client that takes everything at once never fills its buffer, so nothing paces it: the
+  // messages of one write must still reach the session together (uws: not one by one, each
+  // catch-up done before the next message is seen), or each is a listing and 10 snapshot reads.
+  assert.ok(reads.of('idsByStatus') <= 2, `the repeated "*" requests coalesced into the first and the latest (${reads.of('idsByStatus')} listings)`);
+  assert.ok(reads.of('getSnapshot') <= 2 * jobs.length, `${reads.of('getSnapshot')} snapshot reads`);
+  const subscribed = attacker.messages.filter((m) => (m as { type: string }).type === 'subscribed');
+  assert.equal(subscribed.length, 1, 'one answer, to the latest request');
+});
+
 test('2,000 subscribes to one finished large job in one write, then 20 more clients: the job is read once and serialised once', { timeout: 120_000 }, async (t) => {
   const reads = new ReadCounter();
   const server = await startTestServer(t, { maxMessagesPerSecond: UNLIMITED_RATE }, { wrapStore: reads.wrap });

@@ -14,6 +14,12 @@
 //   closes a client that sends faster than it reads (--max-messages-per-second);
 // - sends made outside uWS's own callbacks each cost a syscall: the frames sent to one
 //   socket in one turn of the event loop are written together, in one cork;
+// - uWS calls the message handler once per frame and Node runs the microtasks after each
+//   call, so a store read the hub starts for one message (which resolves at once on
+//   SQLite) would finish, whole, before the next message of the same socket read is seen:
+//   200 `*` subscribes in one write would be 200 catch-ups instead of one. The messages of
+//   a turn are handed to the hub together at its end, as node's ws hands over those of
+//   one socket read, so that repeated requests coalesce there (SPEC 7);
 // - `end(code)` runs the close handler at once, after which the socket cannot be cut: a
 //   socket closed while uWS still holds bytes for it is ended only once they have gone
 //   out (its close frame would wait behind them anyway), and cut (1006) if they have not
@@ -80,6 +86,8 @@ class UwsConnection implements Connection, Beating {
   handlers: ConnectionHandlers = NOBODY;
   /** Frames sent in this turn of the loop, written together at its end (or at FLUSH_AT_BYTES). */
   pending: Buffer[] | null = null;
+  /** Messages received in this turn of the loop, handed to the hub together at its end. */
+  inbound: Array<string | null> | null = null;
   pendingBytes = 0;
   /** A close waiting for uWS to hand on what it holds (see the top of this file). */
   closing: { code: number; reason: string; timer: NodeJS.Timeout } | null = null;
@@ -110,6 +118,17 @@ class UwsConnection implements Connection, Beating {
     } else this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     if (this.pendingBytes >= FLUSH_AT_BYTES) this.flush();
+  }
+
+  /** Hands the hub the messages of this turn, in order, unless the socket is gone meanwhile. */
+  deliver(): void {
+    const messages = this.inbound;
+    this.inbound = null;
+    if (messages === null) return;
+    for (const text of messages) {
+      if (!this.isOpen) return;
+      this.handlers.onMessage(text);
+    }
   }
 
   /** Writes the frames of this turn in one cork. */
@@ -177,6 +196,16 @@ class SendBatch {
   };
 }
 
+/**
+ * Hands a socket's messages of this turn to the hub. One immediate per socket: Node runs
+ * the microtasks between two of them, as between the reads of two sockets on node's ws,
+ * so a store read one socket's message starts is over before the next socket asks for the
+ * same job (and finds it cached).
+ */
+function deliverInbound(connection: UwsConnection): void {
+  connection.deliver();
+}
+
 export interface UwsWebSockets {
   /** Stops the heartbeat; the hub closes the sockets. */
   close(): void;
@@ -234,7 +263,11 @@ export function attachWebSockets(app: TemplatedApp, opts: UwsWebSocketOptions): 
       const connection = ws.getUserData().connection!;
       if (message.byteLength > opts.maxMessageSize) return void connection.close(CLOSE_CODES.messageTooBig, 'message too big');
       // uWS neuters `message` when this returns; the text is decoded (a copy) first.
-      connection.handlers.onMessage(isBinary ? null : Buffer.from(message).toString('utf8'));
+      const text = isBinary ? null : Buffer.from(message).toString('utf8');
+      if (connection.inbound === null) {
+        connection.inbound = [text];
+        setImmediate(deliverInbound, connection);
+      } else connection.inbound.push(text);
     },
     drain(ws) {
       const connection = ws.getUserData().connection;
