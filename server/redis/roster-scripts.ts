@@ -26,7 +26,10 @@ local now = nowMs()
 prune(index, now)
 if not redis.call('ZSCORE', index, id) and redis.call('ZCARD', index) >= tonumber(ARGV[5]) then return 0 end
 redis.call('HSET', key, 'r', ARGV[3], 'at', string.format('%d', now))
-redis.call('PEXPIRE', key, ttl)
+-- At the same instant as the index's score, not ttl from the script's start (Redis's clock
+-- for relative expiries, which a busy machine can put milliseconds before TIME): the record
+-- lasts exactly one ttl after the heartbeat time it carries.
+redis.call('PEXPIREAT', key, string.format('%d', now + ttl))
 redis.call('ZADD', index, string.format('%d', now + ttl), id)
 return 1
 `;
