@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
     return -1;
   }
   const { values, positionals } = parseArgs({
-    args: rest,
+    args: command === 'watch' ? jobIdsLast(rest) : rest,
     allowPositionals: true,
     options: { server: { type: 'string' }, processor: { type: 'string' }, label: { type: 'string' }, token: { type: 'string' } },
   });
@@ -39,6 +39,31 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** A job id: 21 characters of nanoid's alphabet, '-' and '_' included. */
+const JOB_ID = /^[A-Za-z0-9_-]{21}$/;
+/** The options of `watch` that take a value: the word after them is that value. */
+const TAKES_VALUE = new Set(['--server', '--token']);
+
+/**
+ * One job id in 64 begins with '-', which parseArgs would read as options: such a word,
+ * where an id may stand, moves behind '--' (where the user may also put it).
+ */
+function jobIdsLast(args: string[]): string[] {
+  const others: string[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      ids.push(...args.slice(i + 1));
+      break;
+    }
+    if (TAKES_VALUE.has(arg) && i + 1 < args.length) others.push(arg, args[++i]!);
+    else if (arg.startsWith('-') && JOB_ID.test(arg)) ids.push(arg);
+    else others.push(arg);
+  }
+  return ids.length === 0 ? others : [...others, '--', ...ids];
+}
 
 main(process.argv.slice(2)).then(
   (code) => {

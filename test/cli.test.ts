@@ -58,4 +58,10 @@ test('watch follows a job by id until it ends', { timeout: 300_000 }, async (t) 
   const missing = await run(['watch', 'V1StGXR8_Z5jdHi6B-myT', '--server', server.url], REPO_ROOT);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no job has that id|not found/);
+  // One id in 64 begins with '-': it is an id, not an option, before or after the flags.
+  for (const args of [['watch', '-1StGXR8_Z5jdHi6B-myT', '--server', server.url], ['watch', '--server', server.url, '-1StGXR8_Z5jdHi6B-myT']]) {
+    const dashed = await run(args, REPO_ROOT);
+    assert.equal(dashed.code, 2);
+    assert.match(dashed.stderr, /no job has that id|not found/, args.join(' '));
+  }
 });
