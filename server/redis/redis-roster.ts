@@ -23,8 +23,12 @@ export class RedisRoster implements Roster {
   }
 
   async list(): Promise<ProcessInfo[]> {
-    const reply = (await guarded(() => this.client.run('jcRoster', this.prefix, MAX_LISTED))) as string[];
+    // Ages are counted back from when the question was sent, not from when the answer was
+    // read: Redis answered after that, so no heartbeat is placed later than it happened
+    // (a busy process reads the answer tens of milliseconds late, and a process would have
+    // seemed to leave the list before one lease after its last heartbeat).
     const localNow = Date.now();
+    const reply = (await guarded(() => this.client.run('jcRoster', this.prefix, MAX_LISTED))) as string[];
     const redisNow = Number(reply[0]);
     const processes: ProcessInfo[] = [];
     for (let i = 1; i + 1 < reply.length; i += 2) {
