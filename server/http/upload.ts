@@ -7,9 +7,8 @@
 // the server's requestTimeout is off so that large uploads may take hours, so without
 // this a client sending a byte now and then would hold a socket, a parser and open
 // spool files for ever. A body that arrives, but slower than `minBytesPerSecond` over a
-// window of that length, is cut off too (upload-pace.ts): a byte now and then would
-// otherwise keep its upload slot. Only the client's time counts: while the disk holds
-// the parser back, the request is paused and both clocks stopped.
+// window of that length, is cut off too: a byte now and then would otherwise keep its
+// upload slot. Only the client's time counts (body-clock.ts).
 //
 // Whatever goes wrong, no file stays behind: every write stream is closed and the job's
 // spool folder removed before the promise rejects. The body itself is left alone, paused
@@ -27,7 +26,8 @@ import { cleanFilename } from './filename.js';
 import { installPartHeaderFilter } from './part-header-filter.js';
 import type { Spool } from '../spool/spool.js';
 import { applyField, MAX_LABEL_CHARS, UPLOAD_FIELDS, type UploadFields } from './upload-fields.js';
-import { UploadPace } from './upload-pace.js';
+import { BodyClock } from './body-clock.js';
+import { BusboyProbe } from './busboy-probe.js';
 import type { HttpRequest, RequestBody } from './request.js';
 
 export { MAX_LABEL_CHARS };
@@ -124,17 +124,14 @@ class UploadReceiver {
   private readonly fields: UploadFields = { processor: null, label: null, options: {}, failFast: false };
   private readonly seenFields = new Set<string>();
   private parser: busboy.Busboy | null = null;
+  private probe: BusboyProbe | null = null;
   private jobDirReady: Promise<unknown> = Promise.resolve();
   private bodyBytes = 0;
   private isSettled = false;
   /** Parts busboy reported as a file or a field. */
   private partsSeen = 0;
-  /** busboy's delimiter search, for skippedParts(). */
-  private delimiterSearch: { matches?: unknown } | null = null;
-  /** Runs while the upload waits for the client's next bytes. */
-  private idleTimer: NodeJS.Timeout | null = null;
-  /** The least pace the body must keep; its clock runs when the idle clock does. */
-  private readonly pace: UploadPace;
+  /** Runs while the server reads the body: the client's silence and pace. */
+  private readonly clock: BodyClock;
 
   /** The request's body bytes. */
   private readonly bodyStream: Readable;
@@ -148,10 +145,10 @@ class UploadReceiver {
   ) {
     this.body = request.body;
     this.bodyStream = request.body.stream;
-    this.pace = new UploadPace({
-      windowMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    this.clock = new BodyClock({
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       minBytesPerSecond: options.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND,
-      onTooSlow: (error) => this.fail(error),
+      onTimeout: (error) => this.fail(error),
     });
   }
 
@@ -187,7 +184,7 @@ class UploadReceiver {
         if (this.isSettled) return;
         bodyStream.on('data', this.bodyOnData);
         bodyStream.on('end', this.bodyOnEnd);
-        this.watchIdle();
+        this.clock.start();
       },
       (error: unknown) => this.fail(spoolWriteError(error)),
     );
@@ -219,8 +216,7 @@ class UploadReceiver {
     } catch (error) {
       throw new JobcastError('internal_error', messageOf(error));
     }
-    // Kept now: busboy swaps the search out once it reaches the closing delimiter.
-    this.delimiterSearch = (parser as unknown as { _bparser?: { matches?: unknown } })._bparser ?? null;
+    this.probe = new BusboyProbe(parser);
     parser.on('file', this.parserOnFile);
     parser.on('field', (name: string, value: string, info: busboy.FieldInfo) => {
       this.partsSeen += 1;
@@ -236,7 +232,7 @@ class UploadReceiver {
     parser.on('drain', () => {
       if (this.isSettled) return;
       this.bodyStream.resume();
-      this.watchIdle();
+      this.clock.start();
     });
     // Stays attached after a failure: destroying the parser mid-body makes it emit one more error.
     parser.on('error', (error: unknown) => this.fail(unparsable(error)));
@@ -248,47 +244,21 @@ class UploadReceiver {
     if (this.isSettled) return;
     // Counted here because a chunked body has no Content-Length to check up front.
     this.bodyBytes += chunk.length;
-    this.pace.add(chunk.length);
+    this.clock.received(chunk.length);
     if (this.bodyBytes > this.options.limits.maxUploadSize) {
       return this.fail(tooLargeBody(this.options.limits.maxUploadSize));
     }
-    if ((this.parser as busboy.Busboy).write(chunk)) {
-      this.idleTimer?.refresh();
-    } else {
+    if (!(this.parser as busboy.Busboy).write(chunk)) {
       // The disk is behind: we stop reading, so the client's silence from now on is ours.
       this.bodyStream.pause();
-      this.unwatchIdle();
+      this.clock.stop();
     }
   };
 
   private readonly bodyOnEnd = (): void => {
-    this.unwatchIdle();
+    this.clock.stop();
     if (!this.isSettled) this.parser?.end();
   };
-
-  private readonly bodyOnIdle = (): void => {
-    const ms = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    // The route answers 400 with Connection: close, which also closes the socket.
-    this.fail(new JobcastError('malformed_multipart', `no body bytes arrived for ${ms} ms; the upload is cut off`));
-  };
-
-  /** Starts (or restarts) the idle clock and the pace's clock. */
-  private watchIdle(): void {
-    this.pace.start();
-    if (this.idleTimer === null) {
-      this.idleTimer = setTimeout(this.bodyOnIdle, this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
-      this.idleTimer.unref();
-    } else {
-      this.idleTimer.refresh();
-    }
-  }
-
-  private unwatchIdle(): void {
-    this.pace.stop();
-    if (this.idleTimer === null) return;
-    clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-  }
 
   // The client left, or the body stream broke: an error unless the body was complete
   // (the client may leave while the files are still being written).
@@ -393,7 +363,7 @@ class UploadReceiver {
       if (!sink.writableFinished) return this.fail(new JobcastError('internal_error', 'a spool file was not completely written'));
       descriptor.size = sink.bytesWritten;
     }
-    const skipped = this.skippedParts();
+    const skipped = this.probe?.skippedParts(this.partsSeen) ?? 0;
     if (skipped > 0) {
       const what = `${skipped} part(s) cannot be read: no valid Content-Disposition: form-data header, or the boundary inside the data`;
       return this.fail(new JobcastError('malformed_multipart', `the multipart body cannot be parsed: ${what}`));
@@ -405,32 +375,9 @@ class UploadReceiver {
     this.resolve({ ...this.fields, files, bytes: files.reduce((sum, file) => sum + file.size, 0) });
   }
 
-  /**
-   * Parts busboy dropped without a word: one whose Content-Disposition is missing, cannot
-   * be parsed (a `filename*` with bad percent-encoding or an unknown charset) or is not
-   * form-data, and "\r\n--boundary" followed by neither CRLF nor "--", which ends the file
-   * before it and throws away what follows. Unnoticed, both turn into a job missing a file
-   * or holding a shortened one (STYLE trap 2). busboy has no event for them, but its
-   * delimiter search (streamsearch) counts every match: one per part plus the closing
-   * one. That count is not public API: when it is missing this returns 0, and
-   * test/fuzz-upload.test.ts fails on its `bad filename*` cases. The count also takes in
-   * a delimiter after the closing one within the same chunk, so a body that repeats the
-   * delimiter in its epilogue may be refused: a refusal, never a job with a lost file.
-   */
-  private skippedParts(): number {
-    const matches = this.delimiterSearch?.matches;
-    return typeof matches === 'number' ? Math.max(0, matches - 1 - this.partsSeen) : 0;
-  }
-
-  /**
-   * True once busboy has read the closing delimiter. It still parses the rest of the chunk
-   * that held it, so a part after the end can surface; a file there is never ended, and
-   * busboy then waits for it for ever: the upload would hang with its spool file open,
-   * even after the client leaves (the body was complete). Private state of busboy 1.6,
-   * like skippedParts(); test/upload-dropped-parts.test.ts pins the behaviour.
-   */
+  /** A part after the closing delimiter would never end, and the upload would hang (busboy-probe.ts). */
   private isAfterClosingDelimiter(): boolean {
-    return (this.parser as unknown as { _complete?: unknown } | null)?._complete === true;
+    return this.probe?.isAfterClosingDelimiter() === true;
   }
 
   /** Stops everything at once, removes what was written, then rejects with `error`. */
@@ -462,7 +409,7 @@ class UploadReceiver {
   }
 
   private detachRequest(): void {
-    this.unwatchIdle();
+    this.clock.stop();
     this.bodyStream.off('data', this.bodyOnData);
     this.bodyStream.off('end', this.bodyOnEnd);
     this.bodyStream.off('error', this.bodyOnCut);
