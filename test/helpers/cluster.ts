@@ -7,13 +7,14 @@
 // script, when the calling process exits).
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
+import { spawnTied } from './tied.js';
 import { FIXTURE_PROCESSORS, REPO_ROOT, tempDir } from './server.js';
 import type { Snapshot } from '../../server/protocol/types.js';
 import { startRedis, uniquePrefix, type RedisOptions, type RedisServer } from './redis.js';
@@ -50,7 +51,7 @@ export interface JobcastProcess {
 
 /** Runs `node dist/server/main.js [worker] ARGS --port 0` and resolves once it listens. */
 export function spawnJobcast(t: TestContext | null, role: 'serve' | 'worker', args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<JobcastProcess> {
-  const child = spawn(process.execPath, [MAIN, ...(role === 'worker' ? ['worker'] : []), ...args, '--port', '0'], {
+  const child = spawnTied(process.execPath, [MAIN, ...(role === 'worker' ? ['worker'] : []), ...args, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -3,13 +3,14 @@
 // Under CI=true a missing redis-server fails the test run (.ci/run installs it); on a
 // developer machine without one, the Redis tests skip with the reason.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { spawnTied } from './tied.js';
 
 /** Why the Redis tests cannot run here, or null when they can. Under CI=true they never skip. */
 export function redisSkipReason(): string | null {
@@ -101,7 +102,7 @@ export async function startRedis(t: TestContext | null, options: RedisOptions = 
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
   const start = async (): Promise<void> => {
-    const started = spawn('redis-server', args, { stdio: 'ignore' });
+    const started = spawnTied('redis-server', args, { stdio: 'ignore' });
     child = started;
     exited = new Promise((resolve) => started.once('exit', () => resolve()));
     await Promise.race([

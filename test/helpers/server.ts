@@ -3,12 +3,13 @@
 // on the engine JOBCAST_TEST_ENGINE names (`ws`, the default, or `uws`): the whole suite
 // runs on either with `JOBCAST_TEST_ENGINE=uws npm test`.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
+import { spawnTied } from './tied.js';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer, type StartOptions } from '../../server/app.js';
 import { DEFAULTS, type Config } from '../../server/config.js';
@@ -87,7 +88,7 @@ export interface ChildServer {
  * ARGS name one) and resolves once it logs that it listens.
  */
 export function spawnServer(t: TestContext, args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, [MAIN, ...withTestEngine(args), '--port', '0', '--log-level', 'info'], {
+  const child = spawnTied(process.execPath, [MAIN, ...withTestEngine(args), '--port', '0', '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
