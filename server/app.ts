@@ -10,7 +10,7 @@ import type { Engine, LingerLimits, StartEngine } from './engines/engine.js';
 import { loadEngine } from './engines/select.js';
 import { hostPolicy } from './http/door.js';
 import { createTokenCheck } from './http/auth.js';
-import { trustProxies } from './http/client-address.js';
+import { trustProxies } from './client-address.js';
 import { jobRoutes } from './http/job-routes.js';
 import { withOpenApiRoute } from './http/openapi/document.js';
 import { createRouter } from './http/router.js';

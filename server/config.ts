@@ -3,7 +3,7 @@
 // Invalid settings stop the server at start with a message naming the setting.
 
 import { availableParallelism } from 'node:os';
-import { trustProxies } from './http/client-address.js';
+import { trustProxies } from './client-address.js';
 
 export interface Config {
   /** Interface to listen on. Default `127.0.0.1`. */

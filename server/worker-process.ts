@@ -8,7 +8,7 @@ import { openBackend } from './backend.js';
 import { ConfigError, type Config } from './config.js';
 import { loadEngine } from './engines/select.js';
 import { hostPolicy } from './http/door.js';
-import { trustProxies } from './http/client-address.js';
+import { trustProxies } from './client-address.js';
 import { ReadinessProbe } from './http/readiness.js';
 import { createRouter } from './http/router.js';
 import { systemRoutes } from './http/system-routes.js';

@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, DEFAULTS, loadConfig } from '../server/config.js';
-import { NO_PROXIES, trustProxies } from '../server/http/client-address.js';
+import { NO_PROXIES, trustProxies } from '../server/client-address.js';
 import { HANG_MS } from './helpers/patience.js';
 import { startTestServer } from './helpers/server.js';
 import { createSyntheticJob } from './helpers/synthetic-job.js';

@@ -4,7 +4,7 @@
 // engine every TCP connection; an engine without a connection hook, requests in flight
 // and WebSockets) and answers a refusal with 503 `too_many_connections`.
 //
-// Behind a reverse proxy (--trust-proxy, ../http/client-address.ts) every TCP connection
+// Behind a reverse proxy (--trust-proxy, ../client-address.ts) every TCP connection
 // comes from the proxy, so counting connections by peer would cap the whole site at
 // --max-connections-per-ip. An engine that counts TCP connections counts a listed proxy's
 // against the total only (admitProxy), and each request or WebSocket that comes through

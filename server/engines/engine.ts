@@ -6,7 +6,7 @@
 // (`--engine uws`: uWebSockets.js); select.ts picks one.
 
 import type { Config } from '../config.js';
-import type { ClientAddresses } from '../http/client-address.js';
+import type { ClientAddresses } from '../client-address.js';
 import type { HttpService } from '../http/router.js';
 import type { Logger } from '../logger.js';
 import type { WebSocketService } from '../transport/websocket.js';
@@ -70,7 +70,7 @@ export interface EngineSettings {
   /** Open connections from one address (--max-connections-per-ip). */
   maxConnectionsPerIp: number;
   /**
-   * Who each request's client is (--trust-proxy; http/client-address.ts): it goes into
+   * Who each request's client is (--trust-proxy; ../client-address.ts): it goes into
    * RequestHead.remoteAddress and is what --max-connections-per-ip counts. Default
    * NO_PROXIES: the TCP peer.
    */

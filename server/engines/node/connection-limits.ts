@@ -13,7 +13,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { JobcastError } from '../../errors.js';
-import type { ClientAddresses } from '../../http/client-address.js';
+import type { ClientAddresses } from '../../client-address.js';
 import { errorReply } from '../../http/reply.js';
 import type { Logger } from '../../logger.js';
 import type { ConnectionCaps } from '../connection-caps.js';

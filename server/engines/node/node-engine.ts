@@ -5,7 +5,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { NO_PROXIES, type ClientAddresses } from '../../http/client-address.js';
+import { NO_PROXIES, type ClientAddresses } from '../../client-address.js';
 import type { HttpService } from '../../http/router.js';
 import { errorReply } from '../../http/reply.js';
 import type { Logger } from '../../logger.js';

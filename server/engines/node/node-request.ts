@@ -4,7 +4,7 @@
 
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ClientAddresses } from '../../http/client-address.js';
+import type { ClientAddresses } from '../../client-address.js';
 import type { HttpRequest, RequestBody, RequestHead } from '../../http/request.js';
 import { parseTarget } from '../../http/request-target.js';
 

@@ -15,7 +15,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { CLOSE_CODES } from '../../errors.js';
 import type { Connection, ConnectionHandlers } from '../../hub/connection.js';
 import type { Frame } from '../../hub/frame.js';
-import type { ClientAddresses } from '../../http/client-address.js';
+import type { ClientAddresses } from '../../client-address.js';
 import type { Logger } from '../../logger.js';
 import type { WebSocketService } from '../../transport/websocket.js';
 import { CLOSE_TIMEOUT_MS, DEFAULT_SLOW_CLOSE_TIMEOUT_MS } from '../engine.js';

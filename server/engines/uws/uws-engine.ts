@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { ConfigError } from '../../config.js';
 import { JobcastError } from '../../errors.js';
-import { NO_PROXIES, type ClientAddresses } from '../../http/client-address.js';
+import { NO_PROXIES, type ClientAddresses } from '../../client-address.js';
 import { errorReply, type Reply } from '../../http/reply.js';
 import type { HttpService } from '../../http/router.js';
 import type { Logger } from '../../logger.js';

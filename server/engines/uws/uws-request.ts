@@ -8,7 +8,7 @@
 
 import { Readable } from 'node:stream';
 import type { HttpRequest as UwsRawRequest, HttpResponse as UwsResponse } from 'uWebSockets.js';
-import type { ClientAddresses } from '../../http/client-address.js';
+import type { ClientAddresses } from '../../client-address.js';
 import { announcesBody, type HttpRequest, type RequestBody, type RequestHead } from '../../http/request.js';
 import { parseTarget } from '../../http/request-target.js';
 import { formatRemoteAddress } from './remote-address.js';

@@ -29,7 +29,7 @@ import type { TemplatedApp, WebSocket, WebSocketBehavior } from 'uWebSockets.js'
 import { CLOSE_CODES, JobcastError } from '../../errors.js';
 import type { Connection, ConnectionHandlers } from '../../hub/connection.js';
 import type { Frame } from '../../hub/frame.js';
-import type { ClientAddresses } from '../../http/client-address.js';
+import type { ClientAddresses } from '../../client-address.js';
 import { errorReply } from '../../http/reply.js';
 import type { Logger } from '../../logger.js';
 import type { WebSocketService } from '../../transport/websocket.js';
