@@ -20,7 +20,10 @@ export interface Roster {
   remove(id: string): Promise<void>;
   /**
    * Every process whose record has not expired, oldest started first (ties by id), with
-   * `lastHeartbeatAt` on this process's clock. At most MAX_LISTED.
+   * `lastHeartbeatAt` on this process's clock. At most MAX_LISTED. A roster on another
+   * clock converts heartbeat times with the answer's trip, which it cannot know exactly:
+   * a listed time is never later than the heartbeat, and earlier by at most the time this
+   * call took, so a process never seems to leave the list before one ttl after it.
    */
   list(): Promise<ProcessInfo[]>;
 }
