@@ -10,6 +10,7 @@ import type { Snapshot } from '../server/protocol/types.js';
 import { createJob, errorCode, getJob, pollJob, uploadFiles } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { eventLog } from './helpers/ws-client.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 const MiB = 1024 * 1024;
@@ -353,7 +354,7 @@ test('healthz, readyz and metrics', async (t) => {
   assert.match(page.headers.get('content-type')!, /text\/html/);
 });
 
-test('--retention deletes finished jobs and their files', { timeout: 300_000 }, async (t) => {
+test('--retention deletes finished jobs and their files', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { retentionMs: 1, ...WITH_FIXTURES });
   // The job holds until release(), so the test sees it running before the sweeper may take
   // it (a job that finished at once could be gone before the first poll saw it finish).

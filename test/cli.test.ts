@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, REPO_ROOT, startTestServer, tempDir } from './helpers/server.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const CLI = join(REPO_ROOT, 'dist/cli/main.js');
 
@@ -22,7 +23,7 @@ function run(args: string[], cwd: string): Promise<{ code: number | null; stdout
   });
 }
 
-test('upload shows upload and per-file progress and exits 0 when the job completes', { timeout: 300_000 }, async (t) => {
+test('upload shows upload and per-file progress and exits 0 when the job completes', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { progressIntervalMs: 20 });
   const dir = await tempDir(t);
   await writeFile(join(dir, 'a.txt'), 'a'.repeat(300_000));
@@ -37,7 +38,7 @@ test('upload shows upload and per-file progress and exits 0 when the job complet
   assert.deepEqual(list.jobs[0]!.files.map((f) => [f.name, f.size]), [['a.txt', 300_000], ['é b.txt', 200_000]]);
 });
 
-test('upload exits 1 when the job fails, 2 when the server refuses', { timeout: 300_000 }, async (t) => {
+test('upload exits 1 when the job fails, 2 when the server refuses', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { processorDir: FIXTURE_PROCESSORS });
   const dir = await tempDir(t);
   await writeFile(join(dir, 'x'), 'x');
@@ -49,7 +50,7 @@ test('upload exits 1 when the job fails, 2 when the server refuses', { timeout: 
   assert.match(refused.stderr, /unknown_processor/);
 });
 
-test('watch follows a job by id until it ends', { timeout: 300_000 }, async (t) => {
+test('watch follows a job by id until it ends', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { progressIntervalMs: 20 });
   const job = await createJob(server.url, [{ name: 'w', content: 'w'.repeat(200_000) }], { processor: 'delay' });
   const result = await run(['watch', job.id, '--server', server.url], REPO_ROOT);

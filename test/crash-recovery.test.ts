@@ -9,11 +9,12 @@ import type { Snapshot } from '../server/protocol/types.js';
 import { createJob, pollJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, spawnServer, startTestServer, tempDir } from './helpers/server.js';
 import { eventLog } from './helpers/ws-client.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const KILLS = 3;
 const FILES = 6;
 
-test(`the job survives ${KILLS} kill -9s mid-file and every finished file ran once`, { timeout: 300_000 }, async (t) => {
+test(`the job survives ${KILLS} kill -9s mid-file and every finished file ran once`, { timeout: TEST_HANG_MS }, async (t) => {
   const dir = await tempDir(t);
   const store = `sqlite:${join(dir, 'jobcast.db')}`;
   const spoolDir = join(dir, 'spool');

@@ -13,6 +13,7 @@ import { createJob } from './helpers/http.js';
 import { RawConnection, type RawResponse } from './helpers/raw-http.js';
 import { ON_UWS, startTestServer } from './helpers/server.js';
 import { connectWs } from './helpers/ws-client.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const skip = browserSkipReason() ?? false;
 
@@ -54,7 +55,7 @@ async function upgradeStatus(port: number, host: string): Promise<number> {
 
 const UPGRADE = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13';
 
-test('a foreign Host gets 421 misdirected_request on every route and on the WebSocket upgrade; the loopback names are served', { timeout: 60_000 }, async (t) => {
+test('a foreign Host gets 421 misdirected_request on every route and on the WebSocket upgrade; the loopback names are served', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const job = await createJob(server.url, [{ name: 'a.txt', content: 'secret' }]);
   const port = server.port;
@@ -92,7 +93,7 @@ test('a foreign Host gets 421 misdirected_request on every route and on the WebS
   assert.notEqual(((await after.json()) as { status: string }).status, 'cancelled', 'the foreign cancel cancelled nothing');
 });
 
-test('Origin must match scheme, host and port: https:// and another port are refused with 1008, http://HOST:PORT is served', { timeout: 60_000 }, async (t) => {
+test('Origin must match scheme, host and port: https:// and another port are refused with 1008, http://HOST:PORT is served', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const port = server.port;
   for (const origin of [`https://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`, `http://localhost:${port}`, `http://evil.example:${port}`]) {
@@ -104,7 +105,7 @@ test('Origin must match scheme, host and port: https:// and another port are ref
   assert.ok(own.isOpen);
 });
 
-test('--allowed-hosts adds names (any port, or one port); on 0.0.0.0 any IP address is answered, names only when listed', { timeout: 60_000 }, async (t) => {
+test('--allowed-hosts adds names (any port, or one port); on 0.0.0.0 any IP address is answered, names only when listed', { timeout: TEST_HANG_MS }, async (t) => {
   const named = await startTestServer(t, { allowedHosts: ['jobs.example.com', 'ops.example.com:9000'] });
   const ask200 = async (port: number, host: string) => (await ask(port, `GET /healthz HTTP/1.1\r\nHost: ${host}`)).status;
   assert.equal(await ask200(named.port, `jobs.example.com:${named.port}`), 200);
@@ -147,7 +148,7 @@ test('the Host and Origin rules, case by case', () => {
   assert.equal(isAllowedOrigin('https://dash.example.com:443', '127.0.0.1:8080', ['https://dash.example.com']), true);
 });
 
-test('in Chromium, a page on a rebound name can read nothing and open no WebSocket; the same page on 127.0.0.1 can', { skip, timeout: 300_000 }, async (t) => {
+test('in Chromium, a page on a rebound name can read nothing and open no WebSocket; the same page on 127.0.0.1 can', { skip, timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const job = await createJob(server.url, [{ name: 'a.txt', content: 'secret' }]);
   // evil.example resolves to 127.0.0.1, as the attacker's DNS makes it do after the page has loaded.

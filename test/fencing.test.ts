@@ -10,6 +10,7 @@ import type { QueueStats } from '../server/protocol/types.js';
 import { createJob, getJob, pollJob } from './helpers/http.js';
 import { startTestServer } from './helpers/server.js';
 import { eventLog } from './helpers/ws-client.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const MIB = 1024 * 1024;
 /** An hour per MiB: only a stop ends the file within the test, and progress keeps coming. */
@@ -26,7 +27,7 @@ for (const { what, taking } of [
   { what: 'taken over by another owner', taking: { name: 'job.requeued', data: { reason: 'restart', position: 1 } } },
   { what: 'cancelled by a process whose notice never arrived', taking: { name: 'job.cancelled', data: { durationMs: 1 } } },
 ] as const) {
-  test(`a run whose job was ${what} stops at its next append and writes nothing more`, { timeout: 120_000 }, async (t) => {
+  test(`a run whose job was ${what} stops at its next append and writes nothing more`, { timeout: TEST_HANG_MS }, async (t) => {
     const server = await startTestServer(t);
     const files = [{ name: 'long.bin', content: new Uint8Array(MIB) }, { name: 'never.bin', content: new Uint8Array(10) }];
     const job = await createJob(server.url, files, { processor: 'delay', options: OPTIONS });

@@ -25,7 +25,7 @@ import { fdCounts, findGc, heapAfterGc } from './helpers/process-stats.js';
 import { ON_UWS, startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob } from './helpers/synthetic-job.js';
 import { connectWs, waitFor, type Message, type WsClient } from './helpers/ws-client.js';
-import { HANG_MS } from './helpers/patience.js';
+import { HANG_MS, TEST_HANG_MS } from './helpers/patience.js';
 
 const SEED = Number(process.env.JOBCAST_FUZZ_SEED ?? 0x77eb5eed);
 const ROUNDS = Number(process.env.JOBCAST_FUZZ_ROUNDS ?? 24);
@@ -320,7 +320,7 @@ async function expectClose(t: TestContext, url: string, send: (client: WsClient)
   assert.ok(!client.received.some((m) => m.type === 'error' && m.code !== 'bad_message'), `${what}: no other error before the close`);
 }
 
-test('hostile WebSocket traffic: every bad request answered, the right closes, nothing leaks', { timeout: 300_000 }, async (t) => {
+test('hostile WebSocket traffic: every bad request answered, the right closes, nothing leaks', { timeout: TEST_HANG_MS }, async (t) => {
   const { gc, how } = findGc();
   const startedAt = Date.now();
   // The rate limit would close these connections within their first burst (1008, tested in

@@ -13,13 +13,14 @@ import { createSyntheticJob } from './helpers/synthetic-job.js';
 import { createJob, getJob, listJobs, pollJob, uploadFiles } from './helpers/http.js';
 import { PipelinedAnswers, RawConnection, requestHead } from './helpers/raw-http.js';
 import { FIXTURE_PROCESSORS, ON_UWS, startTestServer } from './helpers/server.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 /** `depth` levels of nested objects: {"a":{"a":...{}}}. */
 function nested(depth: number): string {
   return `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
 }
 
-test('options nested thousands deep get 400 invalid_field; 64 levels are passed to the processor', { timeout: 120_000 }, async (t) => {
+test('options nested thousands deep get 400 invalid_field; 64 levels are passed to the processor', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { processorDir: FIXTURE_PROCESSORS });
   for (const depth of [65, 4000, 4500]) {
     const res = await uploadFiles(server.url, [{ name: 'a.txt', content: 'a' }], { processor: 'echo', options: nested(depth) });
@@ -38,7 +39,7 @@ test('options nested thousands deep get 400 invalid_field; 64 levels are passed 
   assert.equal(depth + 1, 64, 'the processor got all 64 levels');
 });
 
-test('a filename* holding half a UTF-16 surrogate pair is stored with U+FFFD, and its output downloads', { timeout: 60_000 }, async (t) => {
+test('a filename* holding half a UTF-16 surrogate pair is stored with U+FFFD, and its output downloads', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const boundary = 'surrogate-boundary';
   const body =
@@ -56,7 +57,7 @@ test('a filename* holding half a UTF-16 surrogate pair is stored with U+FFFD, an
   assert.ok((await output.arrayBuffer()).byteLength > 0);
 });
 
-test('--max-queued-jobs holds under concurrent uploads: the bodies end together, at most the limit wait', { timeout: 120_000 }, async (t) => {
+test('--max-queued-jobs holds under concurrent uploads: the bodies end together, at most the limit wait', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { maxQueuedJobs: 5, processorDir: FIXTURE_PROCESSORS });
   // `gated` holds the first job running, so nothing leaves the queue meanwhile.
   const running = await createJob(server.url, [{ name: 'a.txt', content: 'a' }], { processor: 'gated' });
@@ -84,7 +85,7 @@ test('--max-queued-jobs holds under concurrent uploads: the bodies end together,
   assert.equal(accepted, 5, 'the queue filled up to its limit');
 });
 
-test('HEAD /jobs/{id}/events of a running job answers at once, and the request pipelined behind it is answered too', { timeout: 60_000 }, async (t) => {
+test('HEAD /jobs/{id}/events of a running job answers at once, and the request pipelined behind it is answered too', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   // A synthetic job stays running: nothing ever finishes it.
   const id = await createSyntheticJob(server);
@@ -106,7 +107,7 @@ test('HEAD /jobs/{id}/events of a running job answers at once, and the request p
   conn.cut();
 });
 
-test('paths starting with // or /\\ are not read as other routes', { timeout: 60_000 }, async (t) => {
+test('paths starting with // or /\\ are not read as other routes', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const job = await createJob(server.url, [{ name: 'a.txt', content: 'a' }]);
   for (const path of [`//x/jobs/${job.id}`, `/\\x/jobs/${job.id}`, `//127.0.0.1/jobs/${job.id}`, '//x/healthz', `/\\/jobs/${job.id}`]) {
@@ -121,7 +122,7 @@ test('paths starting with // or /\\ are not read as other routes', { timeout: 60
   assert.equal((await fetch(`${server.url}/jobs/${job.id}`)).status, 200);
 });
 
-test('a body on a route that takes none is refused with 413 body_not_allowed, and a trickled one does not hold the connection', { timeout: 60_000 }, async (t) => {
+test('a body on a route that takes none is refused with 413 body_not_allowed, and a trickled one does not hold the connection', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const job = await createJob(server.url, [{ name: 'a.txt', content: 'a' }]);
   const sent = [

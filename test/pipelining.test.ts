@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { createSyntheticJob } from './helpers/synthetic-job.js';
 import { PipelinedAnswers } from './helpers/raw-http.js';
 import { FIXTURE_PROCESSORS, ON_UWS, spawnServer, startTestServer, tempDir } from './helpers/server.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const MiB = 1024 * 1024;
 
@@ -56,7 +57,7 @@ async function heldSeq(base: string, id: string): Promise<number> {
 // (README, "Engines"): the tests of answers built one at a time run on the ws engine, the
 // uws ones after them on uws.
 
-if (!ON_UWS) test('2,000 pipelined GETs of a large job, never read: memory stays flat, /healthz answers, answers are built only as they can be sent', { timeout: 180_000 }, async (t) => {
+if (!ON_UWS) test('2,000 pipelined GETs of a large job, never read: memory stays flat, /healthz answers, answers are built only as they can be sent', { timeout: TEST_HANG_MS }, async (t) => {
   const dir = await tempDir(t);
   const server = await spawnServer(t, [
     '--store', `sqlite:${join(dir, 'jobcast.db')}`, '--spool-dir', join(dir, 'spool'),
@@ -109,7 +110,7 @@ if (!ON_UWS) test('2,000 pipelined GETs of a large job, never read: memory stays
   assert.ok(peakAboveMiB < 100, `server RSS grew ${peakAboveMiB.toFixed(0)} MiB during the attack`);
 });
 
-test('a client that takes no byte of its waiting answers is cut off after the stall timeout', { timeout: 120_000 }, async (t) => {
+test('a client that takes no byte of its waiting answers is cut off after the stall timeout', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, {}, { httpStallTimeoutMs: 300 });
   const id = await uploadLargeJob(server.url, 'sha256');
   const attacker = await openSocket(server.port);
@@ -130,7 +131,7 @@ test('a client that takes no byte of its waiting answers is cut off after the st
   assert.ok(error !== null || attacker.destroyed, 'the server closed the connection');
 });
 
-if (!ON_UWS) test('a client that pipelines 3,000 requests of every kind and reads gets every answer, in order', { timeout: 120_000 }, async (t) => {
+if (!ON_UWS) test('a client that pipelines 3,000 requests of every kind and reads gets every answer, in order', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const id = await createSyntheticJob(server);
   const socket = await openSocket(server.port);
@@ -153,7 +154,7 @@ if (!ON_UWS) test('a client that pipelines 3,000 requests of every kind and read
   socket.destroy();
 });
 
-if (ON_UWS) test('on uws, 2,000 pipelined GETs of a large job, never read: the connection is closed, memory stays flat, /healthz answers', { timeout: 180_000 }, async (t) => {
+if (ON_UWS) test('on uws, 2,000 pipelined GETs of a large job, never read: the connection is closed, memory stays flat, /healthz answers', { timeout: TEST_HANG_MS }, async (t) => {
   const dir = await tempDir(t);
   const server = await spawnServer(t, ['--store', `sqlite:${join(dir, 'jobcast.db')}`, '--spool-dir', join(dir, 'spool'), '--processor-dir', FIXTURE_PROCESSORS, '--workers', '1']);
   const base = server.url;
@@ -182,7 +183,7 @@ if (ON_UWS) test('on uws, 2,000 pipelined GETs of a large job, never read: the c
   assert.ok(peakAboveMiB < 100, `server RSS grew ${peakAboveMiB.toFixed(0)} MiB during the attack`);
 });
 
-if (ON_UWS) test('on uws, pipelined requests answered at once come back in order; one behind an unfinished answer closes the connection', { timeout: 120_000 }, async (t) => {
+if (ON_UWS) test('on uws, pipelined requests answered at once come back in order; one behind an unfinished answer closes the connection', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const quick = await openSocket(server.port);
   const answers = new PipelinedAnswers(quick);

@@ -14,6 +14,7 @@ import { createJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { SseReader } from './helpers/sse-client.js';
 import { connectWs } from './helpers/ws-client.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const INTERVAL_MS = 10;
 const REPORTS = 3000;
@@ -26,7 +27,7 @@ function holdMainThread(ms: number): void {
   }
 }
 
-test('file.progress ts are at least --progress-interval apart, the last value arrives, nothing after the transition', { timeout: 300_000 }, async (t) => {
+test('file.progress ts are at least --progress-interval apart, the last value arrives, nothing after the transition', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { progressIntervalMs: INTERVAL_MS, processorDir: FIXTURE_PROCESSORS, logSize: 100_000 });
   const job = await createJob(server.url, [{ name: 'chatty.bin', content: 'x' }], { processor: 'chatty', options: JSON.stringify({ reports: REPORTS }) });
   const ws = await connectWs(t, server.url);

@@ -11,10 +11,11 @@ import type { Snapshot } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { connectWs, waitFor } from './helpers/ws-client.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const HOUR_MS = 3_600_000;
 
-test('the server answers while every worker runs a processor that never yields', { timeout: 300_000 }, async (t) => {
+test('the server answers while every worker runs a processor that never yields', { timeout: TEST_HANG_MS }, async (t) => {
   const workers = 2;
   const server = await startTestServer(t, { workers, concurrency: workers, processorDir: FIXTURE_PROCESSORS });
   const ws = await connectWs(t, server.url);

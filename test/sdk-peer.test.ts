@@ -13,6 +13,7 @@ import type { JobEvent, Snapshot } from '../server/protocol/types.js';
 import { jobEvents } from './helpers/sdk-events.js';
 import { startScriptedPeer } from './helpers/sdk-peer.js';
 import { openClient, Trace } from './helpers/sdk-trace.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 type Seen = [Snapshot | null, WatchInfo];
 const ID = 'job1';
@@ -70,7 +71,7 @@ test('malformed frames are ignored, a duplicate is not applied, a gap resubscrib
   assert.equal(peer.connections.length, 1);
 });
 
-test('pings: an answered ping keeps the socket, a connection that answers nothing is replaced and resumed', { timeout: 300_000 }, async (t) => {
+test('pings: an answered ping keeps the socket, a connection that answers nothing is replaced and resumed', { timeout: TEST_HANG_MS }, async (t) => {
   // The client must read each pong before its next tick: a period of seconds, so that only
   // a hang, not a busy machine, could hold the client that long.
   const peer = await startScriptedPeer(t);

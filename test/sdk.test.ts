@@ -14,6 +14,7 @@ import { openClient, trackedWebSocket, Trace, type TrackedSockets } from './help
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob, yieldToIo } from './helpers/synthetic-job.js';
 import { waitFor } from './helpers/ws-client.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 type Seen = [Snapshot | null, WatchInfo];
 
@@ -222,7 +223,7 @@ test('a dropped connection (socket cut without a close handshake) resumes with s
 
 for (const [code, slowCloseTimeoutMs] of [[1013, 3_600_000], [1006, 100]] as const) {
   const how = code === 1013 ? 'closed with 1013 (it reads the close frame)' : 'cut, since it did not read its 1013 in time (it sees 1006)';
-  test(`the SDK as a slow reader, ${how}: it resumes with since and converges`, { timeout: 300_000 }, async (t) => {
+  test(`the SDK as a slow reader, ${how}: it resumes with since and converges`, { timeout: TEST_HANG_MS }, async (t) => {
     const hubLimits = { softLimitBytes: 64 * 1024, hardLimitBytes: 512 * 1024 * 1024, maxBehindMs: 300 };
     const server = await startTestServer(t, {}, { hubLimits, slowCloseTimeoutMs });
     const id = await createSyntheticJob(server);

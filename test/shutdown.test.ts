@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import type { JobEvent } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
-import { HANG_MS } from './helpers/patience.js';
+import { HANG_MS, TEST_HANG_MS } from './helpers/patience.js';
 import { FIXTURE_PROCESSORS, spawnServer, tempDir, type ChildServer } from './helpers/server.js';
 import { connectWs, eventLog, Tracker, waitFor, type Message, type WsClient } from './helpers/ws-client.js';
 
@@ -205,7 +205,7 @@ async function restartAndFinish(t: TestContext, s: Setup, tracker: Tracker, jobs
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  test(`${signal}: uploads refused, the running file finishes, the rest is requeued, sockets get 1001, exit 0`, { timeout: 300_000 }, async (t) => {
+  test(`${signal}: uploads refused, the running file finishes, the rest is requeued, sockets get 1001, exit 0`, { timeout: TEST_HANG_MS }, async (t) => {
     const s = await setup(t, LONG_GRACE_MS);
     let server = await spawnServer(t, s.args);
     const log = new ServerLog(server);
@@ -298,7 +298,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  test(`${signal} with a short grace: the long file is stopped and requeued, exit 0`, { timeout: 300_000 }, async (t) => {
+  test(`${signal} with a short grace: the long file is stopped and requeued, exit 0`, { timeout: TEST_HANG_MS }, async (t) => {
     const graceMs = 200;
     const s = await setup(t, graceMs);
     let server = await spawnServer(t, s.args);

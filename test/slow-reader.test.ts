@@ -9,14 +9,14 @@ import { getJob } from './helpers/http.js';
 import { startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob, yieldToIo } from './helpers/synthetic-job.js';
 import { checkExactlyOnce, connectWs, waitFor, type WsClient } from './helpers/ws-client.js';
-import { HANG_MS } from './helpers/patience.js';
+import { HANG_MS, TEST_HANG_MS } from './helpers/patience.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Room for the one frame that may cross the soft limit, plus control messages. */
 const FRAME_SLACK = 8 * KiB;
 
-test('a stalled client: bounded buffer, the fast client unaffected, a fresh snapshot once it reads again', { timeout: 300_000 }, async (t) => {
+test('a stalled client: bounded buffer, the fast client unaffected, a fresh snapshot once it reads again', { timeout: TEST_HANG_MS }, async (t) => {
   const softLimitBytes = 256 * KiB;
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes, hardLimitBytes: 512 * MiB, maxBehindMs: 3_600_000 } });
   const id = await createSyntheticJob(server);
@@ -87,7 +87,7 @@ test('a stalled client: bounded buffer, the fast client unaffected, a fresh snap
   assert.deepEqual(slowView.eventSeqs.slice(-7), [lastSeq + 1, lastSeq + 2, lastSeq + 3, lastSeq + 4, lastSeq + 5, lastSeq + 6, lastSeq + 7]);
 });
 
-test('a resume of a long log into a stalled client stops at the soft limit; the rest comes as a snapshot', { timeout: 300_000 }, async (t) => {
+test('a resume of a long log into a stalled client stops at the soft limit; the rest comes as a snapshot', { timeout: TEST_HANG_MS }, async (t) => {
   const softLimitBytes = 64 * KiB;
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes, hardLimitBytes: 512 * MiB, maxBehindMs: 3_600_000 } });
   const id = await createSyntheticJob(server);
@@ -148,7 +148,7 @@ async function resumeLosesNothing(server: Awaited<ReturnType<typeof startTestSer
   assert.equal(view.snapshots, 0);
 }
 
-test('stalled past maxBehindMs: closed with 1013, and resuming with since loses nothing', { timeout: 300_000 }, async (t) => {
+test('stalled past maxBehindMs: closed with 1013, and resuming with since loses nothing', { timeout: TEST_HANG_MS }, async (t) => {
   // The client reads its close frame whenever the test lets it: the cut must not come first.
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 300 }, slowCloseTimeoutMs: 3_600_000 });
   const id = await createSyntheticJob(server);
@@ -161,7 +161,7 @@ test('stalled past maxBehindMs: closed with 1013, and resuming with since loses 
   await resumeLosesNothing(server, id, slow, t);
 });
 
-test('a stalled client that does not read its 1013 close frame is cut: it sees 1006, and resuming with since loses nothing', { timeout: 300_000 }, async (t) => {
+test('a stalled client that does not read its 1013 close frame is cut: it sees 1006, and resuming with since loses nothing', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 300 }, slowCloseTimeoutMs: 100 });
   const id = await createSyntheticJob(server);
   const { slow, appended } = await stallUntilClosed(server, id, t);
@@ -175,7 +175,7 @@ test('a stalled client that does not read its 1013 close frame is cut: it sees 1
   await resumeLosesNothing(server, id, slow, t);
 });
 
-test('snapshots asked for faster than they are read stop near the soft limit; behind too long, the connection gets 1013', { timeout: 300_000 }, async (t) => {
+test('snapshots asked for faster than they are read stop near the soft limit; behind too long, the connection gets 1013', { timeout: TEST_HANG_MS }, async (t) => {
   const softLimitBytes = 64 * KiB;
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes, hardLimitBytes: 512 * MiB, maxBehindMs: 1000 }, slowCloseTimeoutMs: 3_600_000 });
   // Finished jobs with a 256 KiB result each: their snapshots are big, and nothing live follows.
@@ -209,7 +209,7 @@ test('snapshots asked for faster than they are read stop near the soft limit; be
   await waitFor(() => server.hub.size === 0, 'the hub to forget the connection');
 });
 
-test('a stalled "*" dashboard gets one fresh snapshot per job it fell behind on, new jobs included', { timeout: 300_000 }, async (t) => {
+test('a stalled "*" dashboard gets one fresh snapshot per job it fell behind on, new jobs included', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * MiB, maxBehindMs: 3_600_000 } });
   const ids = [await createSyntheticJob(server), await createSyntheticJob(server), await createSyntheticJob(server)];
   const slow = await connectWs(t, server.url);

@@ -10,16 +10,17 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createJob } from './helpers/http.js';
 import { REPO_ROOT, startTestServer, tempDir, withTestEngine } from './helpers/server.js';
+import { HANG_MS, TEST_HANG_MS } from './helpers/patience.js';
 
 const MAIN = join(REPO_ROOT, 'dist/server/main.js');
 
 /** Runs the server with `args` and returns its exit code and stderr (it exits at once when refused). */
 function runServer(args: string[]): { status: number | null; stderr: string } {
-  const run = spawnSync(process.execPath, [MAIN, ...withTestEngine(args), '--port', '0', '--log-level', 'silent'], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(process.execPath, [MAIN, ...withTestEngine(args), '--port', '0', '--log-level', 'silent'], { encoding: 'utf8', timeout: HANG_MS });
   return { status: run.status, stderr: run.stderr };
 }
 
-test('a spool that holds the sqlite store stops the server with exit code 2 naming both settings, and the database survives', { timeout: 120_000 }, async (t) => {
+test('a spool that holds the sqlite store stops the server with exit code 2 naming both settings, and the database survives', { timeout: TEST_HANG_MS }, async (t) => {
   const dir = await tempDir(t);
   // A store with a job in it, made by a server with separate folders.
   const first = await startTestServer(t, { spoolDir: join(dir, 'spool') });
@@ -42,7 +43,7 @@ test('a spool that holds the sqlite store stops the server with exit code 2 nami
   assert.equal((await fetch(`${again.url}/jobs/${job.id}`)).status, 200);
 });
 
-test('the start-up sweep removes orphan job folders only: foreign files and folders stay, whatever their names', { timeout: 60_000 }, async (t) => {
+test('the start-up sweep removes orphan job folders only: foreign files and folders stay, whatever their names', { timeout: TEST_HANG_MS }, async (t) => {
   const dir = await tempDir(t);
   const spool = join(dir, 'spool');
   await mkdir(spool);

@@ -12,6 +12,7 @@ import { startTestServer } from './helpers/server.js';
 import { SseReader, type SseMessage } from './helpers/sse-client.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob, yieldToIo } from './helpers/synthetic-job.js';
 import { connectWs, waitFor } from './helpers/ws-client.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const KiB = 1024;
 
@@ -45,7 +46,7 @@ function openEvents(baseUrl: string, id: string, headers: Record<string, string>
   return fetch(`${baseUrl}/jobs/${id}/events${query}`, { headers });
 }
 
-test('without Last-Event-ID: the snapshot first, then every event with id and name, and the stream ends after the final one', { timeout: 300_000 }, async (t) => {
+test('without Last-Event-ID: the snapshot first, then every event with id and name, and the stream ends after the final one', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const files = [30, 50, 1].map((k, i) => ({ name: `f${i}`, content: new Uint8Array(k * KiB) }));
   const job = await createJob(server.url, files, { processor: 'delay', options: JSON.stringify({ msPerMiB: 5000 }) });
@@ -67,7 +68,7 @@ test('without Last-Event-ID: the snapshot first, then every event with id and na
   t.diagnostic(`SSE: snapshot at seq ${first.id}, then ${eventSeqs.length} events to seq ${final.seq}`);
 });
 
-test('Last-Event-ID (and ?since=) the log covers: the missed events come first, then live events', { timeout: 300_000 }, async (t) => {
+test('Last-Event-ID (and ?since=) the log covers: the missed events come first, then live events', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const id = await createSyntheticJob(server);
   for (let i = 1; i <= 4; i++) await appendProgress(server, id, i * 100);
@@ -93,7 +94,7 @@ test('Last-Event-ID (and ?since=) the log covers: the missed events come first, 
   assert.deepEqual(snapshot, final);
 });
 
-test('Last-Event-ID older than the log gives the snapshot first; at the final seq of a finished job, 204', { timeout: 300_000 }, async (t) => {
+test('Last-Event-ID older than the log gives the snapshot first; at the final seq of a finished job, 204', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { logSize: 5 });
   const id = await createSyntheticJob(server);
   for (let i = 1; i <= 6; i++) await appendProgress(server, id, i);
@@ -110,7 +111,7 @@ test('Last-Event-ID older than the log gives the snapshot first; at the final se
   assert.equal((await openEvents(server.url, id, {}, '?since=11')).status, 204);
 });
 
-test('Last-Event-ID past the job\'s seq gets the snapshot: then the end for a finished job, live events for a running one', { timeout: 300_000 }, async (t) => {
+test('Last-Event-ID past the job\'s seq gets the snapshot: then the end for a finished job, live events for a running one', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const done = await createSyntheticJob(server);
   const final = await finishSyntheticJob(server, done);
@@ -133,7 +134,7 @@ test('Last-Event-ID past the job\'s seq gets the snapshot: then the end for a fi
   assert.deepEqual(fold([first, ...rest]).snapshot, last);
 });
 
-test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { timeout: 300_000 }, async (t) => {
+test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const id = await createSyntheticJob(server);
   for (const unknown of ['V1StGXR8_Z5jdHi6B-myT', 'no%20such', 'x'.repeat(80)]) {
@@ -148,7 +149,7 @@ test('errors: unknown job 404 job_not_found, bad since 400 invalid_query', { tim
   }
 });
 
-test('position messages: event: position without id, as the queue moves', { timeout: 300_000 }, async (t) => {
+test('position messages: event: position without id, as the queue moves', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { concurrency: 1 });
   // An hour each: they end only when the test cancels them.
   const blocker = await createJob(server.url, [{ name: 'b', content: 'b' }], { processor: 'delay', options: '{"minMs": 3600000}' });
@@ -166,7 +167,7 @@ test('position messages: event: position without id, as the queue moves', { time
   assert.equal(rest.at(-1)!.event, 'job.completed');
 });
 
-test('a stalled SSE reader: a snapshot replaces what it missed once it reads again', { timeout: 300_000 }, async (t) => {
+test('a stalled SSE reader: a snapshot replaces what it missed once it reads again', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, {}, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * 1024 * KiB, maxBehindMs: 3_600_000 } });
   const id = await createSyntheticJob(server);
   const reader = new SseReader(await openEvents(server.url, id));
@@ -198,7 +199,7 @@ test('a stalled SSE reader: a snapshot replaces what it missed once it reads aga
   assert.deepEqual(before.map((x) => Number(x.id)), Array.from({ length: before.length }, (_, i) => 4 + i), 'contiguous before the snapshot');
 });
 
-test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up', { timeout: 300_000 }, async (t) => {
+test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { heartbeatMs: 100 }, { hubLimits: { softLimitBytes: 64 * KiB, hardLimitBytes: 512 * 1024 * KiB, maxBehindMs: 300 } });
   const id = await createSyntheticJob(server);
   const { port } = new URL(server.url);
@@ -224,7 +225,7 @@ test('an SSE reader stalled past maxBehindMs is cut off, and the server stays up
   t.diagnostic(`cut after ${appended} appends`);
 });
 
-test('an SSE stream that ends while its reader is stalled survives the next heartbeats, and ends once read', { timeout: 300_000 }, async (t) => {
+test('an SSE stream that ends while its reader is stalled survives the next heartbeats, and ends once read', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { heartbeatMs: 100 });
   const id = await createSyntheticJob(server);
   const { port } = new URL(server.url);

@@ -11,6 +11,7 @@ import type { Snapshot } from '../server/protocol/types.js';
 import { pollJob } from './helpers/http.js';
 import { postUpload } from './helpers/raw-http.js';
 import { startTestServer } from './helpers/server.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const BOUNDARY = '----control-names-x9Qw';
 /** Every C0 control but CR and LF (browsers escape those), and DEL. */
@@ -35,7 +36,7 @@ function body(names: string[]): Buffer {
   return Buffer.concat(chunks);
 }
 
-test('names with C0 controls, DEL and NUL: 202, the job runs, names stored cleaned (whole and byte by byte)', { timeout: 300_000 }, async (t) => {
+test('names with C0 controls, DEL and NUL: 202, the job runs, names stored cleaned (whole and byte by byte)', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   for (const pieceSize of [undefined, 1]) {
     const response = await postUpload(server.port, `multipart/form-data; boundary=${BOUNDARY}`, body(NAMES), { pieceSize });

@@ -12,6 +12,7 @@ import { ConfigError, DEFAULTS, loadConfig } from '../server/config.js';
 import { listJobs, uploadFiles } from './helpers/http.js';
 import { RawConnection, requestHead, type RawResponse } from './helpers/raw-http.js';
 import { startTestServer } from './helpers/server.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const B = 'min-rate-boundary';
 const CONTENT_TYPE = `multipart/form-data; boundary=${B}`;
@@ -38,7 +39,7 @@ async function trickle(conn: RawConnection, everyMs: number, maxBytes: number): 
   return sent;
 }
 
-test('four trickling uploads holding every slot are cut off with 408 upload_too_slow, and the next upload is taken', { timeout: 120_000 }, async (t) => {
+test('four trickling uploads holding every slot are cut off with 408 upload_too_slow, and the next upload is taken', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { maxConcurrentUploads: 4, uploadIdleTimeoutMs: 1000, uploadMinRate: 512 });
   const body = `${FILE_HEAD}${'x'.repeat(1000)}${END}`;
   const tricklers = await Promise.all(Array.from({ length: 4 }, () => startUpload(server.port, body.length, `${FILE_HEAD}x`)));
@@ -71,7 +72,7 @@ test('four trickling uploads holding every slot are cut off with 408 upload_too_
   assert.equal(folders.length, 1, 'the trickles left no spool folder');
 });
 
-test('an upload at the minimum rate keeps its slot through many windows', { timeout: 60_000 }, async (t) => {
+test('an upload at the minimum rate keeps its slot through many windows', { timeout: TEST_HANG_MS }, async (t) => {
   // 1 s windows at 20 bytes/s need 20 bytes each; 10 bytes every 50 ms bring ten times that.
   const server = await startTestServer(t, { uploadIdleTimeoutMs: 1000, uploadMinRate: 20 });
   const data = 'x'.repeat(800);

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
-import { HANG_MS } from './helpers/patience.js';
+import { HANG_MS, TEST_HANG_MS } from './helpers/patience.js';
 import { startTestServer } from './helpers/server.js';
 
 const BOUNDARY = 'jobcast-refused';
@@ -78,7 +78,7 @@ function postWithoutStopping(port: number, pieces: Buffer[]): Promise<{ status: 
 /** Reads every body the tests send, for longer than any test runs. */
 const LINGER_PAST_THE_BODY = { maxBytes: 128 * 1024 * 1024, maxMs: HANG_MS };
 
-test(`a small upload refused at its first field is answered with its code, never reset (${TRIES} tries)`, { timeout: 300_000 }, async (t) => {
+test(`a small upload refused at its first field is answered with its code, never reset (${TRIES} tries)`, { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, {}, { refusalLinger: LINGER_PAST_THE_BODY });
   assert.deepEqual(await tally(server.port, TRIES, bodyPieces(256 * 1024, 4096, true)), { '400 unknown_processor': TRIES });
   assert.deepEqual(await readdir(server.config.spoolDir), [], 'no spool folder left');
@@ -86,13 +86,13 @@ test(`a small upload refused at its first field is answered with its code, never
   assert.equal(list.jobs.length, 0, 'no job created');
 });
 
-test('a client that keeps sending 64 MiB past --max-file-size reads 413 file_too_large, never a reset (5 tries)', { timeout: 300_000 }, async (t) => {
+test('a client that keeps sending 64 MiB past --max-file-size reads 413 file_too_large, never a reset (5 tries)', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { maxFileSize: 1024 * 1024 }, { refusalLinger: LINGER_PAST_THE_BODY });
   assert.deepEqual(await tally(server.port, 5, bodyPieces(64 * 1024 * 1024, 64 * 1024, false)), { '413 file_too_large': 5 });
   assert.deepEqual(await readdir(server.config.spoolDir), [], 'no spool folder left');
 });
 
-test('the linger is bounded: past 8 MiB of a refused body the server closes, long before the client has sent its 64 MiB', { timeout: 300_000 }, async (t) => {
+test('the linger is bounded: past 8 MiB of a refused body the server closes, long before the client has sent its 64 MiB', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { maxFileSize: 1024 * 1024 });
   const pieces = bodyPieces(64 * 1024 * 1024, 64 * 1024, false);
   const { written, total } = await writeUntilClosed(server.port, pieces);

@@ -15,6 +15,7 @@ import type { ProcessorPool } from '../server/workers/pool.js';
 import type { RunFileOutcome } from '../server/workers/pool-types.js';
 import { loadProcessorRegistry } from '../server/workers/registry.js';
 import { makeFile, request, startPool as startPoolOf, type PoolOverrides } from './helpers/pool.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 // Compiled tests live in dist/test/; the fixtures are plain JS in the source tree.
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/processors/', import.meta.url));
@@ -168,7 +169,7 @@ test('a dead worker thread is worker_crashed and the next file runs', async (t) 
   assertOk(await pool.run(request('sha256', file)));
 });
 
-test('a processor that ignores the signal is stopped at the timeout by terminating its thread', { timeout: 300_000 }, async (t) => {
+test('a processor that ignores the signal is stopped at the timeout by terminating its thread', { timeout: TEST_HANG_MS }, async (t) => {
   const dir = await tempDir(t);
   const pool = await startPool(t, { workers: 1, abortGraceMs: 100 });
   const file = await makeFile(dir, 'input.txt', 'data');
@@ -179,7 +180,7 @@ test('a processor that ignores the signal is stopped at the timeout by terminati
   assertOk(await pool.run(request('sha256', file)));
 });
 
-test('aborting req.signal stops a running delay cooperatively', { timeout: 300_000 }, async (t) => {
+test('aborting req.signal stops a running delay cooperatively', { timeout: TEST_HANG_MS }, async (t) => {
   const dir = await tempDir(t);
   // An hour's grace and an hour's sleep: settling at all proves ctx.signal stopped it,
   // not thread termination and not the end of the sleep.
@@ -218,7 +219,7 @@ test('CommonJS and ES module user processors load; ctx.log reaches the log', asy
   assert.deepEqual(echo.result, { file, options: { n: 1 }, outputPath: `${file.path}.out`, aborted: false });
 });
 
-test('a processor that spins without yielding leaves the main thread free: its timers fire while it runs', { timeout: 300_000 }, async (t) => {
+test('a processor that spins without yielding leaves the main thread free: its timers fire while it runs', { timeout: TEST_HANG_MS }, async (t) => {
   const dir = await tempDir(t);
   const pool = await startPool(t, { workers: 1, abortGraceMs: 100 });
   const file = await makeFile(dir, 'input.txt', 'data');

@@ -13,6 +13,7 @@ import { test, type TestContext } from 'node:test';
 import { uploadFiles } from './helpers/http.js';
 import { clientFrame, RawWs, repeatFrames } from './helpers/raw-ws.js';
 import { ON_UWS, spawnServer, tempDir, type ChildServer } from './helpers/server.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 const MiB = 1024 * 1024;
 const FLOOD_BYTES = Number(process.env.JOBCAST_ABUSE_MIB ?? 16) * MiB;
@@ -110,7 +111,7 @@ async function watch(
   return { baseline, peak, after, healthzDuringAttack, paused };
 }
 
-test('clients that never read and flood empty binary frames and pings: the server stops reading them within bounded memory', { timeout: 180_000 }, async (t) => {
+test('clients that never read and flood empty binary frames and pings: the server stops reading them within bounded memory', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startServer(t);
   const binary = await RawWs.open(server.port);
   const pings = await RawWs.open(server.port);
@@ -134,7 +135,7 @@ test('clients that never read and flood empty binary frames and pings: the serve
   assert.ok(outcome.healthzDuringAttack, '/healthz answered while the floods were under way');
 });
 
-test('2,000 subscribes to a finished 1,000-file job from a client that never reads: bounded memory', { timeout: 180_000 }, async (t) => {
+test('2,000 subscribes to a finished 1,000-file job from a client that never reads: bounded memory', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startServer(t);
   const files = Array.from({ length: 1000 }, (_, i) => ({ name: `file-${String(i).padStart(4, '0')}.txt`, content: String(i) }));
   const res = await uploadFiles(server.url, files, {}, '?wait=120');

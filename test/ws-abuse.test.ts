@@ -15,6 +15,7 @@ import type { Store } from '../server/store/store.js';
 import { clientFrame, RawWs, repeatFrames } from './helpers/raw-ws.js';
 import { ON_UWS, startTestServer } from './helpers/server.js';
 import { waitFor } from './helpers/ws-client.js';
+import { TEST_HANG_MS } from './helpers/patience.js';
 
 /** --max-messages-per-second high enough never to be reached: these tests show the other bounds. */
 const UNLIMITED_RATE = 1e9;
@@ -77,7 +78,7 @@ async function healthzThen<T>(url: string, probe: () => T): Promise<T> {
   return seen;
 }
 
-test('200 "*" subscribes in one write with 30 large queued jobs: two listings, each snapshot read at most twice, /healthz answered meanwhile', { timeout: 120_000 }, async (t) => {
+test('200 "*" subscribes in one write with 30 large queued jobs: two listings, each snapshot read at most twice, /healthz answered meanwhile', { timeout: TEST_HANG_MS }, async (t) => {
   const reads = new ReadCounter();
   const server = await startTestServer(t, {}, { wrapStore: reads.wrap });
   const jobs: Snapshot[] = [];
@@ -110,7 +111,7 @@ test('200 "*" subscribes in one write with 30 large queued jobs: two listings, e
   assert.ok(reads.of('idsByStatus') <= 2 && reads.of('getSnapshot') <= 2 * jobs.length);
 });
 
-test('200 "*" subscribes in one write from a client that reads at once: they coalesce all the same', { timeout: 120_000 }, async (t) => {
+test('200 "*" subscribes in one write from a client that reads at once: they coalesce all the same', { timeout: TEST_HANG_MS }, async (t) => {
   const reads = new ReadCounter();
   const server = await startTestServer(t, {}, { wrapStore: reads.wrap });
   const jobs: Snapshot[] = [];
@@ -134,7 +135,7 @@ test('200 "*" subscribes in one write from a client that reads at once: they coa
   assert.equal(subscribed.length, 1, 'one answer, to the latest request');
 });
 
-test('2,000 subscribes to one finished large job in one write, then 20 more clients: the job is read once and serialised once', { timeout: 120_000 }, async (t) => {
+test('2,000 subscribes to one finished large job in one write, then 20 more clients: the job is read once and serialised once', { timeout: TEST_HANG_MS }, async (t) => {
   const reads = new ReadCounter();
   const server = await startTestServer(t, { maxMessagesPerSecond: UNLIMITED_RATE }, { wrapStore: reads.wrap });
   const job = await createLargeJob(server, 1000, true);
@@ -170,7 +171,7 @@ test('2,000 subscribes to one finished large job in one write, then 20 more clie
   for (const client of others) assert.deepEqual((client.messages[0] as { job: Snapshot }).job, job);
 });
 
-test('subscribe/unsubscribe churn on 4 connections that do not read: the job is read once, and nothing is left to do once they leave', { timeout: 120_000 }, async (t) => {
+test('subscribe/unsubscribe churn on 4 connections that do not read: the job is read once, and nothing is left to do once they leave', { timeout: TEST_HANG_MS }, async (t) => {
   const reads = new ReadCounter();
   const server = await startTestServer(t, { maxMessagesPerSecond: UNLIMITED_RATE }, { wrapStore: reads.wrap });
   const job = await createLargeJob(server, 1000, true);
@@ -201,7 +202,7 @@ test('subscribe/unsubscribe churn on 4 connections that do not read: the job is 
   assert.equal(server.hub.stats().connections, 0);
 });
 
-test('past --max-messages-per-second a connection gets too_many_messages and 1008; a client re-subscribing --max-subscriptions jobs at once does not', { timeout: 120_000 }, async (t) => {
+test('past --max-messages-per-second a connection gets too_many_messages and 1008; a client re-subscribing --max-subscriptions jobs at once does not', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { maxSubscriptions: 300, maxMessagesPerSecond: 50 });
   // A client re-subscribing every watch after a reconnect: --max-subscriptions subscribes and a ping, in one write.
   const ids: string[] = [];

@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import { startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob } from './helpers/synthetic-job.js';
 import { connectWs, jobOf, waitFor, type Message } from './helpers/ws-client.js';
-import { HANG_MS } from './helpers/patience.js';
+import { HANG_MS, TEST_HANG_MS } from './helpers/patience.js';
 
 const isError = (m: Message): m is Extract<Message, { type: 'error' }> => m.type === 'error';
 
-test('malformed messages get bad_message, an unknown job job_not_found, and the connection stays open', { timeout: 300_000 }, async (t) => {
+test('malformed messages get bad_message, an unknown job job_not_found, and the connection stays open', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const client = await connectWs(t, server.url);
   const cases: Array<{ what: string; input: string }> = [
@@ -52,7 +52,7 @@ test('malformed messages get bad_message, an unknown job job_not_found, and the 
   t.diagnostic(`${cases.length + 2} bad requests answered on one connection`);
 });
 
-test('too_many_subscriptions past --max-subscriptions; unsubscribing frees a slot; resubscribing costs none', { timeout: 300_000 }, async (t) => {
+test('too_many_subscriptions past --max-subscriptions; unsubscribing frees a slot; resubscribing costs none', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { maxSubscriptions: 3 });
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) ids.push(await createSyntheticJob(server));
@@ -74,7 +74,7 @@ test('too_many_subscriptions past --max-subscriptions; unsubscribing frees a slo
   assert.equal((await client.subscribe(ids[3]!)).type, 'subscribed');
 });
 
-test('unsubscribe: acknowledged, and no event of that job arrives afterwards while others still do', { timeout: 300_000 }, async (t) => {
+test('unsubscribe: acknowledged, and no event of that job arrives afterwards while others still do', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const id = await createSyntheticJob(server);
   const leaving = await connectWs(t, server.url);
@@ -101,7 +101,7 @@ test('unsubscribe: acknowledged, and no event of that job arrives afterwards whi
   assert.deepEqual(await leaving.next(), { type: 'unsubscribed', job: 'never-subscribed' });
 });
 
-test('a frame larger than --max-message-size closes with 1009; one at the limit is served', { timeout: 300_000 }, async (t) => {
+test('a frame larger than --max-message-size closes with 1009; one at the limit is served', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { maxMessageSize: 1024 });
   const client = await connectWs(t, server.url);
   const atLimit = JSON.stringify({ op: 'ping', pad: '' });
@@ -114,7 +114,7 @@ test('a frame larger than --max-message-size closes with 1009; one at the limit 
   await next.roundTrip();
 });
 
-test('Origin: a foreign one closes with 1008; same-origin and --allowed-origins are served', { timeout: 300_000 }, async (t) => {
+test('Origin: a foreign one closes with 1008; same-origin and --allowed-origins are served', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { allowedOrigins: ['https://dash.example.com'] });
   const foreign = await connectWs(t, server.url, { headers: { origin: 'https://evil.example.com' } });
   assert.equal((await foreign.waitClosed()).code, 1008);
@@ -129,7 +129,7 @@ test('Origin: a foreign one closes with 1008; same-origin and --allowed-origins 
   await (await connectWs(t, server.url)).roundTrip();
 });
 
-test('heartbeat: a client that never answers pings is dropped, one that answers stays', { timeout: 300_000 }, async (t) => {
+test('heartbeat: a client that never answers pings is dropped, one that answers stays', { timeout: TEST_HANG_MS }, async (t) => {
   // The healthy client is dropped only if it leaves two pings in a row unanswered: with a
   // second between pings, only a hang of this process could make it.
   const heartbeatMs = 1000;

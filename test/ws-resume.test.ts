@@ -10,7 +10,7 @@ import { createJob, getJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { appendProgress, createSyntheticJob, finishSyntheticJob } from './helpers/synthetic-job.js';
 import { checkExactlyOnce, connectWs, Tracker, waitFor, type Message, type WsClient } from './helpers/ws-client.js';
-import { HANG_MS } from './helpers/patience.js';
+import { HANG_MS, TEST_HANG_MS } from './helpers/patience.js';
 
 /** Sends subscribe and returns every message up to and including `subscribed` (or an error). */
 async function subscribeAndCollect(client: WsClient, job: string, since?: number): Promise<Message[]> {
@@ -21,7 +21,7 @@ async function subscribeAndCollect(client: WsClient, job: string, since?: number
 
 const seqsOf = (messages: Message[]) => messages.filter((m): m is JobEvent => m.type === 'event').map((m) => m.seq);
 
-test('since: beyond the job gives a snapshot, older than the log a snapshot, covered a resume, equal to seq nothing', { timeout: 300_000 }, async (t) => {
+test('since: beyond the job gives a snapshot, older than the log a snapshot, covered a resume, equal to seq nothing', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { logSize: 5 });
   const id = await createSyntheticJob(server);
   for (let done = 1; done <= 9; done++) await appendProgress(server, id, done * 1000);
@@ -177,7 +177,7 @@ test('forced disconnects at many cut points: resuming with since delivers every 
   t.diagnostic(`cut points in all: ${total}`);
 });
 
-test('closed with 1001 at shutdown: the client resumes with since on the next server and loses nothing', { timeout: 300_000 }, async (t) => {
+test('closed with 1001 at shutdown: the client resumes with since on the next server and loses nothing', { timeout: TEST_HANG_MS }, async (t) => {
   // The middle file holds (`gated`) until the test releases it after the shutdown: the
   // shutdown always finds it running, however slow the machine.
   const first = await startTestServer(t, { shutdownGraceMs: 50, processorDir: FIXTURE_PROCESSORS });
@@ -211,7 +211,7 @@ test('closed with 1001 at shutdown: the client resumes with since on the next se
   t.diagnostic(`${view.eventSeqs.length} events over two servers, requeued at seq ${requeuedAt} of ${final.seq}`);
 });
 
-test('a resumed subscription to a queued job learns where it stands now (positions are not replayed)', { timeout: 300_000 }, async (t) => {
+test('a resumed subscription to a queued job learns where it stands now (positions are not replayed)', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { concurrency: 1 });
   // An hour: they end only when the test cancels them.
   const long = { processor: 'delay', options: '{"minMs": 3600000}' };

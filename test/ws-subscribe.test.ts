@@ -9,7 +9,7 @@ import type { Snapshot } from '../server/protocol/types.js';
 import { createJob, getJob } from './helpers/http.js';
 import { FIXTURE_PROCESSORS, startTestServer } from './helpers/server.js';
 import { connectWs, jobOf, waitFor, type JobView, type Message } from './helpers/ws-client.js';
-import { HANG_MS } from './helpers/patience.js';
+import { HANG_MS, TEST_HANG_MS } from './helpers/patience.js';
 
 const KiB = 1024;
 
@@ -37,7 +37,7 @@ function assertContiguous(view: JobView, from: number): void {
   assert.deepEqual(view.eventSeqs, Array.from({ length: view.eventSeqs.length }, (_, i) => from + i));
 }
 
-test('subscribing to a queued job before it starts: the live view folds to exactly the final snapshot', { timeout: 300_000 }, async (t) => {
+test('subscribing to a queued job before it starts: the live view folds to exactly the final snapshot', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { concurrency: 1 });
   const blocker = await blockerJob(server.url);
   const job = await multiFileJob(server.url);
@@ -65,7 +65,7 @@ test('subscribing to a queued job before it starts: the live view folds to exact
   t.diagnostic(`events delivered: ${view.eventSeqs.length} (final seq ${final.seq})`);
 });
 
-test('subscribing mid-job: snapshot of the running job, then live events, equal to the final snapshot', { timeout: 300_000 }, async (t) => {
+test('subscribing mid-job: snapshot of the running job, then live events, equal to the final snapshot', { timeout: TEST_HANG_MS }, async (t) => {
   // File 1 holds (`gated`) until the test releases it: the late client joins mid-job however slow the machine.
   const server = await startTestServer(t, { processorDir: FIXTURE_PROCESSORS });
   const files = [40, 64, 1, 90].map((k, i) => ({ name: `f${i}.bin`, content: new Uint8Array(k * KiB) }));
@@ -95,7 +95,7 @@ test('subscribing mid-job: snapshot of the running job, then live events, equal 
   t.diagnostic(`late client: snapshot at seq ${first.seq}, then ${lateView.eventSeqs.length} events to seq ${final.seq}`);
 });
 
-test('"*": snapshots of active and recent jobs, subscribed without seq, then every event of new jobs and positions', { timeout: 300_000 }, async (t) => {
+test('"*": snapshots of active and recent jobs, subscribed without seq, then every event of new jobs and positions', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { concurrency: 1 });
   const finished = await createJob(server.url, [{ name: 'done.txt', content: 'done' }]);
   const pre = await connectWs(t, server.url);
@@ -154,7 +154,7 @@ test('"*": snapshots of active and recent jobs, subscribed without seq, then eve
   assert.deepEqual(foreign, [], 'a subscriber by name hears only its job');
 });
 
-test('unsubscribing "*" stops the stream of every job', { timeout: 300_000 }, async (t) => {
+test('unsubscribing "*" stops the stream of every job', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t);
   const dash = await connectWs(t, server.url);
   assert.equal((await dash.subscribe('*')).type, 'subscribed');
@@ -168,7 +168,7 @@ test('unsubscribing "*" stops the stream of every job', { timeout: 300_000 }, as
   assert.deepEqual(dash.received.filter((m) => jobOf(m) === job.id), []);
 });
 
-test('token rules for "*": refused without the token, served with ?token=, a wrong token closes with 1008', { timeout: 300_000 }, async (t) => {
+test('token rules for "*": refused without the token, served with ?token=, a wrong token closes with 1008', { timeout: TEST_HANG_MS }, async (t) => {
   const server = await startTestServer(t, { token: 'sekrit' });
   const anonymous = await connectWs(t, server.url);
   const refused = await anonymous.subscribe('*');
