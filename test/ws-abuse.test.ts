@@ -7,7 +7,7 @@
 // ws-abuse-memory.test.ts.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { nanoid } from 'nanoid';
 import type { RunningServer } from '../server/app.js';
 import type { Snapshot } from '../server/protocol/types.js';
@@ -78,15 +78,20 @@ async function healthzThen<T>(url: string, probe: () => T): Promise<T> {
   return seen;
 }
 
-test('200 "*" subscribes in one write with 30 large queued jobs: two listings, each snapshot read at most twice, /healthz answered meanwhile', { timeout: TEST_HANG_MS }, async (t) => {
+/** A server that counts its store reads, `count` queued jobs of `files` files each (reads counted from here), and a raw WebSocket client. */
+async function queuedJobsAndAttacker(t: TestContext, count: number, files: number): Promise<{ reads: ReadCounter; server: RunningServer; jobs: Snapshot[]; attacker: RawWs }> {
   const reads = new ReadCounter();
   const server = await startTestServer(t, {}, { wrapStore: reads.wrap });
   const jobs: Snapshot[] = [];
-  for (let i = 0; i < 30; i++) jobs.push(await createLargeJob(server, 1000, false));
+  for (let i = 0; i < count; i++) jobs.push(await createLargeJob(server, files, false));
   reads.reset();
-
   const attacker = await RawWs.open(server.port);
   t.after(() => attacker.destroy());
+  return { reads, server, jobs, attacker };
+}
+
+test('200 "*" subscribes in one write with 30 large queued jobs: two listings, each snapshot read at most twice, /healthz answered meanwhile', { timeout: TEST_HANG_MS }, async (t) => {
+  const { reads, server, jobs, attacker } = await queuedJobsAndAttacker(t, 30, 1000);
   await attacker.write(repeatFrames(clientFrame('{"op":"subscribe","job":"*"}'), 200));
   const atHealthz = await healthzThen(server.url, () => ({ listings: reads.of('idsByStatus'), snapshots: reads.of('getSnapshot'), lists: reads.of('list') }));
   t.diagnostic(`when /healthz answered: ${JSON.stringify(atHealthz)}`);
@@ -112,14 +117,7 @@ test('200 "*" subscribes in one write with 30 large queued jobs: two listings, e
 });
 
 test('200 "*" subscribes in one write from a client that reads at once: they coalesce all the same', { timeout: TEST_HANG_MS }, async (t) => {
-  const reads = new ReadCounter();
-  const server = await startTestServer(t, {}, { wrapStore: reads.wrap });
-  const jobs: Snapshot[] = [];
-  for (let i = 0; i < 10; i++) jobs.push(await createLargeJob(server, 10, false));
-  reads.reset();
-
-  const attacker = await RawWs.open(server.port);
-  t.after(() => attacker.destroy());
+  const { reads, jobs, attacker } = await queuedJobsAndAttacker(t, 10, 10);
   attacker.startReading();
   await attacker.write(repeatFrames(clientFrame('{"op":"subscribe","job":"*"}'), 200));
   await waitFor(() => attacker.messages.some((m) => (m as { type: string }).type === 'subscribed'), 'the "*" catch-up to end');
